@@ -1,0 +1,31 @@
+"""Solver backends for compiled models.
+
+``get_solver(name)`` returns a function ``solve(problem, *, rtol, atol, max_steps, n_threads)
+-> Solution`` (see :mod:`jaksim.solve.problem`). Names: ``"rodas"`` (numba Rodas5, default,
+parallel over members), ``"bdf"``, ``"radau"``, ``"lsoda"`` (scipy ``solve_ivp`` references).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from ..spec.errors import did_you_mean
+
+__all__ = ["SOLVERS", "get_solver"]
+
+SOLVERS = ("rodas", "bdf", "radau", "lsoda")
+
+
+def get_solver(name: str) -> Callable:
+    """Return the backend called ``name`` (case-insensitive); ``ValueError`` if unknown."""
+    key = name.lower()
+    if key == "rodas":
+        from .rodas_backend import solve_rodas
+
+        return solve_rodas
+    if key in ("bdf", "radau", "lsoda"):
+        from .scipy_backend import solve_scipy
+
+        return partial(solve_scipy, method={"bdf": "BDF", "radau": "Radau", "lsoda": "LSODA"}[key])
+    raise ValueError(f"unknown solver {name!r}{did_you_mean(key, SOLVERS)}; choose from {SOLVERS}")

@@ -210,6 +210,14 @@ def mul(a: Expr, b: Expr) -> Expr:
         return neg(b)
     if _is(b, -1.0):
         return neg(a)
+    if isinstance(a, UnaryOp) and a.op == "-":  # pull signs out: a + -x*y becomes a - x*y
+        return neg(mul(a.operand, b))
+    if isinstance(b, UnaryOp) and b.op == "-":
+        return neg(mul(a, b.operand))
+    if isinstance(b, Num):  # numeric factor first, so that 3*(2*x) folds to 6*x
+        a, b = b, a
+    if isinstance(a, Num) and isinstance(b, BinOp) and b.op == "*" and isinstance(b.left, Num):
+        return mul(Num(a.value * b.left.value), b.right)
     return BinOp("*", a, b)
 
 
@@ -220,6 +228,8 @@ def div(a: Expr, b: Expr) -> Expr:
         return ZERO
     if _is(b, 1.0):
         return a
+    if isinstance(a, UnaryOp) and a.op == "-":
+        return neg(div(a.operand, b))
     return BinOp("/", a, b)
 
 
@@ -305,17 +315,23 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "sinh": _f1(math.sinh, "math.sinh", lambda u: call("cosh", u)),
     "cosh": _f1(math.cosh, "math.cosh", lambda u: call("sinh", u)),
     "tanh": _f1(math.tanh, "math.tanh", lambda u: power(call("cosh", u), Num(-2.0))),
-    "asinh": _f1(math.asinh, "math.asinh", lambda u: power(add(power(u, Num(2.0)), ONE), Num(-0.5))),
-    "acosh": _f1(math.acosh, "math.acosh", lambda u: power(sub(power(u, Num(2.0)), ONE), Num(-0.5))),
+    "asinh": _f1(
+        math.asinh, "math.asinh", lambda u: power(add(power(u, Num(2.0)), ONE), Num(-0.5))
+    ),
+    "acosh": _f1(
+        math.acosh, "math.acosh", lambda u: power(sub(power(u, Num(2.0)), ONE), Num(-0.5))
+    ),
     "atanh": _f1(math.atanh, "math.atanh", lambda u: div(ONE, sub(ONE, power(u, Num(2.0))))),
     "abs": _f1(abs, "abs", lambda u: call("piecewise", ONE, Compare(">=", u, ZERO), Num(-1.0))),
     "floor": _f1(math.floor, "math.floor", None),
     "ceil": _f1(math.ceil, "math.ceil", None),
-    "factorial": _f1(_factorial, "math.gamma(1.0 + {0})", lambda u: call("factorial_d", u)),
+    "factorial": FunctionSpec(
+        (1, 1), _factorial, "math.gamma(1.0 + {0})", lambda u: call("factorial_d", u)
+    ),
     # factorial'(x) = Gamma'(x+1), not expressible in math.*; kept symbolic, refused by to_python
     "factorial_d": FunctionSpec((1, 1)),
-    "min": FunctionSpec((1, None), min, "min({args})"),
-    "max": FunctionSpec((1, None), max, "max({args})"),
+    "min": FunctionSpec((1, None), lambda *a: min(a), "min({args})"),
+    "max": FunctionSpec((1, None), lambda *a: max(a), "max({args})"),
     "piecewise": FunctionSpec((1, None)),  # handled specially everywhere
     # macros: rewritten into the functions above before differentiation / code generation
     "ln": _macro(1, lambda u: call("log", u)),
@@ -341,9 +357,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 
 
 def _truth(e: Expr) -> Expr:
-    return e if isinstance(e, (Compare, Logic)) or (
-        isinstance(e, UnaryOp) and e.op == "not"
-    ) else Compare("!=", e, ZERO)
+    return (
+        e
+        if isinstance(e, (Compare, Logic)) or (isinstance(e, UnaryOp) and e.op == "not")
+        else Compare("!=", e, ZERO)
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -595,9 +613,24 @@ def diff(expr: Expr, var: str) -> Expr:
 
     Macros are expanded first. ``piecewise``, ``min``, ``max`` and ``abs`` differentiate
     branchwise (the derivative of the active branch); comparisons, logic, ``floor`` and
-    ``ceil`` have zero derivative. Time is independent of every symbol.
+    ``ceil`` have zero derivative. Time is independent of every symbol; ``var`` = ``"t"`` or
+    ``"time"`` gives the explicit (partial) time derivative.
     """
+    if var in _TIME_NAMES:
+        as_symbol = _swap_time(expand_macros(expr), to_symbol=True)
+        return _swap_time(_diff(as_symbol, _TIME_SYMBOL), to_symbol=False)
     return _diff(expand_macros(expr), var)
+
+
+_TIME_SYMBOL = "$time"  # '$' cannot occur in a parsed identifier
+
+
+def _swap_time(e: Expr, *, to_symbol: bool) -> Expr:
+    if to_symbol and isinstance(e, Time):
+        return Sym(_TIME_SYMBOL)
+    if not to_symbol and e == Sym(_TIME_SYMBOL):
+        return Time()
+    return _rebuild(e, lambda c: _swap_time(c, to_symbol=to_symbol))
 
 
 def _diff(e: Expr, var: str) -> Expr:
@@ -758,6 +791,8 @@ def _format_num(v: float, python: bool) -> str:
     if math.isinf(v):
         text = "math.inf" if python else "inf"
         return "-" + text if v < 0 else text
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))  # "2" rather than "2.0": readable, and numba uses integer powers
     return repr(float(v))
 
 

@@ -1,0 +1,353 @@
+"""Model -> symbolic layout: which symbols are states, parameters or computed, and d(state)/dt.
+
+This is the structural half of compilation: everything here depends on the model's structure
+only (ids, stoichiometry, expression texts), never on parameter or initial values, so one
+:class:`Layout` (and one generated kernel module) serves every parameterisation.
+
+Classification of symbols
+-------------------------
+* **state** (``y``): species that reactions change (neither ``boundary`` nor ``constant``) and
+  has no assignment rule, in species order; then rate-rule targets (parameters, compartments,
+  boundary species) in rate-rule order.
+* **computed**: assignment-rule targets and observables (``model.assignments``) and reaction
+  extent rates (symbol = reaction id, amount/time, as in SBML), evaluated in dependency order.
+* **runtime parameter** (``p``): model parameters (file order) that no rule defines, then
+  constant compartment sizes, then species that no reaction or rule changes (boundary or
+  constant species: their current value), then reaction-local parameters renamed
+  ``<reaction>__<name>``. Events and inputs that change a boundary species change its ``p`` entry.
+
+Variable compartments
+---------------------
+A compartment whose size ``V`` follows a rate rule or an assignment rule keeps its species as
+*concentrations*; the change of volume enters as a dilution term,
+``dc/dt = (sum of stoich * extent) / V - c * (dV/dt) / V`` (amount ``c V`` is unchanged by the
+volume change, as in SBML). ``dV/dt`` is the rate rule, or for an assignment rule its total
+time derivative through rate-ruled states and explicit time (an assignment that depends on
+reaction-driven species is refused). Species with ``amount=True`` and species with their own
+rate rule get no dilution term. A compartment changed by an *event* while it holds
+concentration species is refused (the jump would need the amount formulation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from jaksim.spec import expr as ex
+from jaksim.spec.errors import ModelError
+from jaksim.spec.model import Model
+
+__all__ = ["Layout", "build_layout", "topo_order"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Structural description of a model, ready for code generation.
+
+    Attributes
+    ----------
+    state_ids, param_ids, output_ids : tuple of str
+        Orders of ``y``, ``p`` and the observables vector.
+    computed : dict[str, Expr]
+        Assignment rules and reaction extent rates (keyed by reaction id, amount/time), in a
+        valid evaluation order (dict order).
+    dydt : tuple of Expr
+        ``d y_i / dt`` in terms of states, parameters, computed symbols and time.
+    initial : dict[str, Expr]
+        Initial assignments (target -> expression).
+    triggers : tuple of Expr
+        One trigger condition per event.
+    event_assignments : tuple of tuple of (target, Expr)
+        Per event, the assignments executed when it fires.
+    reaction_ids : tuple of str
+    stoich_amount : tuple of tuple of (state index, reaction index, coefficient)
+        Amount-sense stoichiometry entries (before volume scaling, conversion factors included
+        only when they are plain numbers is left to the caller: see ``conversion``).
+    conversion : dict[int, str]
+        State index -> conversion-factor parameter id.
+    state_compartment : tuple of str | None
+        Compartment of each state species whose value is a concentration (None for amounts,
+        rate-rule targets).
+    rate_rule_states, diluted_states : frozenset of int
+        States driven by rate rules; concentration states in variable compartments.
+    """
+
+    state_ids: tuple[str, ...]
+    param_ids: tuple[str, ...]
+    output_ids: tuple[str, ...]
+    computed: dict[str, ex.Expr]
+    dydt: tuple[ex.Expr, ...]
+    initial: dict[str, ex.Expr]
+    triggers: tuple[ex.Expr, ...]
+    event_assignments: tuple[tuple[tuple[str, ex.Expr], ...], ...]
+    reaction_ids: tuple[str, ...]
+    stoich_amount: tuple[tuple[int, int, float], ...]
+    conversion: dict[int, str]
+    state_compartment: tuple[str | None, ...]
+    rate_rule_states: frozenset[int]
+    diluted_states: frozenset[int]
+
+
+def topo_order(definitions: dict[str, ex.Expr], *, what: str, file: str | None) -> list[str]:
+    """Order ``definitions`` so that every symbol comes after the definitions it uses.
+
+    Raises
+    ------
+    ModelError
+        On a cycle, naming its members.
+    """
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = path[path.index(name) :] + [name]
+            raise ModelError(f"circular {what}: {' -> '.join(cycle)}", file=file)
+        state[name] = 1
+        for dep in sorted(definitions[name].symbols() & definitions.keys()):
+            visit(dep, [*path, name])
+        state[name] = 2
+        order.append(name)
+
+    for name in definitions:
+        visit(name, [])
+    return order
+
+
+def _parse(text: str, context: str, known: Iterable[str], shadowed: set[str], file: str | None):
+    e = ex.parse(text, context=context)
+    ex.check_symbols(e, known, context=context, file=file)
+    return ex.bind_constants(e, shadowed)
+
+
+def build_layout(model: Model) -> Layout:
+    """Classify the model's symbols and build the symbolic right-hand side.
+
+    Raises
+    ------
+    ModelError
+        For anything that cannot be compiled correctly (unknown symbols, rule cycles,
+        rate rules on reacting species, species in variable-size compartments).
+    """
+    file = model.source_file or None
+    comps = {c.id: c for c in model.compartments}
+    species = {s.id: s for s in model.species}
+    assigned = {a.id for a in model.assignments}
+    rate_rule_vars = [r.variable for r in model.rate_rules]
+    ids_with_rules = assigned | set(rate_rule_vars)
+
+    event_targets = {a.variable for e in model.events for a in e.assignments}
+    event_comps = sorted(c for c in comps if c in event_targets)
+    # amounts (SBML hasOnlySubstanceUnits) are unaffected by the volume change
+    crowded = sorted(s.id for s in model.species if s.compartment in event_comps and not s.amount)
+    if crowded:
+        raise ModelError(
+            f"variable compartment size not supported: event(s) change compartment(s) "
+            f"{event_comps} that contain concentration species {crowded}",
+            file=file,
+        )
+    for rr in model.rate_rules:
+        if rr.variable in assigned:
+            raise ModelError(f"{rr.variable!r} has both a rate rule and an assignment", file=file)
+        if (
+            rr.variable not in comps
+            and rr.variable not in species
+            and not any(p.id == rr.variable for p in model.parameters)
+        ):
+            raise ModelError(
+                f"rate rule for unknown variable {rr.variable!r}", file=file, field="rate_rules"
+            )
+
+    reacting = [
+        s.id
+        for s in model.species
+        if not s.boundary and not s.constant and s.id not in ids_with_rules
+    ]
+    state_ids = tuple(reacting) + tuple(rate_rule_vars)
+    state_index = {sid: i for i, sid in enumerate(state_ids)}
+
+    local_ids: list[str] = []
+    local_maps: dict[str, dict[str, str]] = {}
+    for r in model.reactions:
+        local_maps[r.id] = {lp.id: f"{r.id}__{lp.id}" for lp in r.local_parameters}
+        local_ids.extend(local_maps[r.id].values())
+    param_ids = tuple(
+        [p.id for p in model.parameters if p.id not in ids_with_rules]
+        + [c for c in comps if c not in ids_with_rules]
+        + [s.id for s in model.species if s.id not in state_index and s.id not in assigned]
+        + local_ids
+    )
+    if len(set(param_ids) | set(state_ids)) != len(param_ids) + len(state_ids):
+        dup = sorted({x for x in (*param_ids, *state_ids) if (*param_ids, *state_ids).count(x) > 1})
+        raise ModelError(f"identifier(s) used twice: {dup}", file=file)
+
+    reaction_ids = [r.id for r in model.reactions]
+    clash = sorted(set(reaction_ids) & (set(state_ids) | set(param_ids) | assigned))
+    if clash or len(set(reaction_ids)) != len(reaction_ids):
+        raise ModelError(f"reaction id(s) also used for another component: {clash}", file=file)
+    symbols = set(state_ids) | set(param_ids) | assigned | set(reaction_ids)
+    shadowed = symbols
+
+    # assignment rules / observables
+    definitions: dict[str, ex.Expr] = {}
+    for a in model.assignments:
+        context = f"assignment {a.id!r} expression"
+        definitions[a.id] = _parse(a.expression, context, symbols, shadowed, file)
+
+    # reactions: extent rates in amount/time
+    stoich: list[tuple[int, int, float]] = []
+    conversion: dict[int, str] = {}
+    dydt: list[ex.Expr] = [ex.ZERO] * len(state_ids)
+    for j, r in enumerate(model.reactions):
+        context = f"reaction {r.id!r} rate"
+        local = local_maps[r.id]
+        rate = ex.rename(ex.parse(r.rate, context=context), local)
+        ex.check_symbols(rate, symbols | set(local.values()), context=context, file=file)
+        rate = ex.bind_constants(rate, shadowed | set(local.values()))
+        if r.compartment is not None:
+            if r.compartment not in comps:
+                raise ModelError(
+                    f"unknown compartment {r.compartment!r}", file=file, field=f"reaction {r.id!r}"
+                )
+            rate = ex.mul(rate, ex.Sym(r.compartment))
+        definitions[r.id] = rate
+        net: dict[str, float] = {}
+        for sid, n in r.reactants:
+            net[sid] = net.get(sid, 0.0) - float(n)
+        for sid, n in r.products:
+            net[sid] = net.get(sid, 0.0) + float(n)
+        for sid, n in net.items():
+            if sid not in species:
+                raise ModelError(f"unknown species {sid!r}", file=file, field=f"reaction {r.id!r}")
+            if sid in rate_rule_vars and not species[sid].boundary:
+                raise ModelError(
+                    f"species {sid!r} is changed by reaction {r.id!r} and by a rate rule",
+                    file=file,
+                )
+            i = state_index.get(sid)
+            if i is None or n == 0.0 or sid in rate_rule_vars:
+                continue  # boundary / constant / rule-defined species: no reaction change
+            s = species[sid]
+            stoich.append((i, j, n))
+            term = ex.mul(ex.Num(n), ex.Sym(r.id))
+            if not s.amount:
+                term = ex.div(term, ex.Sym(s.compartment))
+            if s.conversion_factor:
+                if s.conversion_factor not in symbols:
+                    raise ModelError(
+                        f"unknown conversion factor {s.conversion_factor!r}",
+                        file=file,
+                        field=f"species {sid!r}",
+                    )
+                conversion[i] = s.conversion_factor
+                term = ex.mul(ex.Sym(s.conversion_factor), term)
+            dydt[i] = ex.add(dydt[i], term)
+
+    order = topo_order(definitions, what="assignment rules / reaction rates", file=file)
+    computed = {name: definitions[name] for name in order}
+
+    for rr in model.rate_rules:
+        context = f"rate rule for {rr.variable!r}"
+        dydt[state_index[rr.variable]] = _parse(rr.expression, context, symbols, shadowed, file)
+
+    diluted = _add_dilution(model, state_ids, reacting, dydt, computed, file)
+
+    initial = {
+        ia.variable: _parse(
+            ia.expression, f"initial assignment for {ia.variable!r}", symbols, shadowed, file
+        )
+        for ia in model.initial_assignments
+    }
+    for target in initial:
+        if target not in state_index and target not in param_ids:
+            raise ModelError(
+                f"initial assignment to {target!r}, which is not a state or parameter",
+                file=file,
+                field="initial_assignments",
+            )
+
+    triggers = []
+    event_assignments = []
+    for ev in model.events:
+        triggers.append(_parse(ev.trigger, f"event {ev.id!r} trigger", symbols, shadowed, file))
+        items = []
+        for ea in ev.assignments:
+            if ea.variable not in state_index and ea.variable not in param_ids:
+                raise ModelError(
+                    f"event assigns {ea.variable!r}, which is not a state or parameter",
+                    file=file,
+                    field=f"event {ev.id!r}",
+                )
+            context = f"event {ev.id!r} assignment to {ea.variable!r}"
+            items.append((ea.variable, _parse(ea.expression, context, symbols, shadowed, file)))
+        event_assignments.append(tuple(items))
+
+    state_compartment = tuple(
+        species[sid].compartment
+        if sid in species and not species[sid].amount and i < len(reacting)
+        else None
+        for i, sid in enumerate(state_ids)
+    )
+    return Layout(
+        state_ids=state_ids,
+        param_ids=param_ids,
+        output_ids=tuple(a.id for a in model.assignments),
+        computed=computed,
+        dydt=tuple(dydt),
+        initial=initial,
+        triggers=tuple(triggers),
+        event_assignments=tuple(event_assignments),
+        reaction_ids=tuple(reaction_ids),
+        stoich_amount=tuple(stoich),
+        conversion=conversion,
+        state_compartment=state_compartment,
+        rate_rule_states=frozenset(range(len(reacting), len(state_ids))),
+        diluted_states=frozenset(diluted),
+    )
+
+
+def _add_dilution(
+    model: Model,
+    state_ids: tuple[str, ...],
+    reacting: list[str],
+    dydt: list[ex.Expr],
+    computed: dict[str, ex.Expr],
+    file: str | None,
+) -> list[int]:
+    """Add ``-c * (dV/dt) / V`` to concentration species in variable compartments (in place).
+
+    Returns the indices of the states that got a dilution term.
+    """
+    state_index = {sid: i for i, sid in enumerate(state_ids)}
+    volume_rate: dict[str, ex.Expr] = {}
+    for c in model.compartments:
+        if c.id in state_index:
+            volume_rate[c.id] = dydt[state_index[c.id]]
+        elif c.id in computed:
+            inlined = computed[c.id]
+            while inlined.symbols() & computed.keys():
+                inlined = ex.substitute(inlined, computed)
+            drivers = sorted(inlined.symbols() & set(state_ids))
+            bad = [d for d in drivers if d in reacting]
+            if bad:
+                raise ModelError(
+                    f"variable compartment size not supported: the assignment for {c.id!r} "
+                    f"depends on reaction-driven species {bad}",
+                    file=file,
+                )
+            rate = ex.diff(inlined, "time")
+            for d in drivers:
+                rate = ex.add(rate, ex.mul(ex.diff(inlined, d), dydt[state_index[d]]))
+            volume_rate[c.id] = rate
+    diluted = []
+    for sid in reacting:
+        s = model.get_species(sid)
+        if s.amount or s.compartment not in volume_rate or volume_rate[s.compartment] == ex.ZERO:
+            continue
+        i = state_index[sid]
+        dilution = ex.div(ex.mul(ex.Sym(sid), volume_rate[s.compartment]), ex.Sym(s.compartment))
+        dydt[i] = ex.sub(dydt[i], dilution)
+        diluted.append(i)
+    return diluted

@@ -1,0 +1,481 @@
+"""SBML (L2V4, L3V1, L3V2 core) -> :class:`jaksim.spec.model.Model`.
+
+Semantics kept exactly, or refused: every construct jaksim cannot simulate faithfully is
+collected and reported at once in an :class:`UnsupportedSBML` error (one message listing each
+construct with the ids it occurs in), never approximated.
+
+Mapping
+-------
+* Kinetic laws are in amount/time (``Reaction.compartment = None``); local parameters stay
+  local (``Reaction.local_parameters``).
+* A species keeps SBML's meaning of its symbol: ``hasOnlySubstanceUnits`` -> ``amount=True``.
+  A concentration species in a compartment whose size changes is stored as an amount (so that
+  reactions conserve mass while the volume changes) and every reference to it in math is
+  rewritten to ``amount / size``; ``metadata["sbml_amount_species"]`` lists these.
+* Ids that collide with jaksim's reserved words (``t``, ``time``, ``pi``, ``and`` ...) get a
+  trailing underscore; ``metadata["sbml_renamed"]`` records ``new=old`` pairs.
+* Function definitions are inlined; species-reference ids used in math become constant
+  parameters; initial assignments to stoichiometries are evaluated at import when they only
+  depend on constants.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libsbml
+
+from jaksim.io.sbml_math import UnsupportedMath, ast_to_expr
+from jaksim.io.sbml_units import model_units, unit_string
+from jaksim.spec.errors import ExpressionError, ModelError
+from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Num, Sym, evaluate, parse, substitute, to_text
+from jaksim.spec.model import (
+    Assignment,
+    Compartment,
+    Event,
+    EventAssignment,
+    InitialAssignment,
+    Model,
+    Parameter,
+    RateRule,
+    Reaction,
+    Species,
+)
+
+__all__ = ["UnsupportedSBML", "load_sbml", "read_sbml_string"]
+
+_RESERVED = frozenset({"t", "time", "and", "or", "not", *CONSTANTS})
+
+
+class UnsupportedSBML(ModelError):
+    """The SBML file uses constructs jaksim does not simulate.
+
+    ``constructs`` maps each construct (e.g. ``"algebraic rule"``) to the ids it occurs in.
+    """
+
+    def __init__(self, constructs: dict[str, list[str]], *, file: str | None = None):
+        self.constructs = {k: list(v) for k, v in constructs.items()}
+        parts = [f"{name} ({', '.join(ids)})" for name, ids in sorted(self.constructs.items())]
+        super().__init__("unsupported SBML: " + "; ".join(parts), file=file)
+
+    def located(self, *, file: str | None = None, field: str | None = None) -> UnsupportedSBML:
+        return UnsupportedSBML(self.constructs, file=self.file or file)
+
+
+def load_sbml(path: str | Path) -> Model:
+    """Read an SBML file into a jaksim :class:`Model`.
+
+    Raises
+    ------
+    ModelError
+        If libsbml reports errors reading the file.
+    UnsupportedSBML
+        Listing every unsupported construct and where it occurs.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError("SBML file not found", file=str(path))
+    doc = libsbml.readSBMLFromFile(str(path))
+    return _Importer(doc, str(path)).run()
+
+
+def read_sbml_string(text: str, source: str = "<string>") -> Model:
+    """Like :func:`load_sbml` for SBML held in a string; ``source`` names it in errors."""
+    return _Importer(libsbml.readSBMLFromString(text), source).run()
+
+
+@dataclass
+class _Scope:
+    """Symbol resolution for one piece of math (local parameters shadow globals)."""
+
+    locals_: frozenset[str] = frozenset()
+    where: str = ""
+
+
+@dataclass
+class _Importer:
+    doc: libsbml.SBMLDocument
+    source: str
+    unsupported: dict[str, list[str]] = field(default_factory=dict)
+    math_names: set[str] = field(default_factory=set)  # every SBML id some math refers to
+    pending: list[libsbml.Species] = field(default_factory=list)  # initial value via a formula
+    used_reaction_ids: set[str] = field(default_factory=set)
+    built_reactions: dict[str, Reaction] = field(default_factory=dict)
+
+    def refuse(self, construct: str, where: str) -> None:
+        self.unsupported.setdefault(construct, []).append(where)
+
+    # -- entry -----------------------------------------------------------------------------
+    def run(self) -> Model:
+        self.check_document()
+        m = self.doc.getModel()
+        self.m = m
+        self.functions = {
+            f.getId(): f.getMath() for f in m.getListOfFunctionDefinitions() if f.isSetMath()
+        }
+        self.rename = self.reserved_renames()
+        # SBML L3V2 allows math-less rules and assignments: they have no effect
+        self.rule_targets = {
+            r.getVariable() for r in m.getListOfRules() if not r.isAlgebraic() and r.isSetMath()
+        }
+        self.ia_targets = {
+            ia.getSymbol(): ia for ia in m.getListOfInitialAssignments() if ia.isSetMath()
+        }
+        self.event_targets = {
+            ea.getVariable()
+            for e in m.getListOfEvents()
+            for ea in e.getListOfEventAssignments()
+            if ea.isSetMath()
+        }
+        self.varying_comps = {
+            c.getId() for c in m.getListOfCompartments() if not c.getConstant()
+        }
+        # concentration species in a varying compartment are stored as amounts
+        self.as_amount = {
+            s.getId(): s.getCompartment()
+            for s in m.getListOfSpecies()
+            if s.getCompartment() in self.varying_comps and not s.getHasOnlySubstanceUnits()
+        }
+        self.reaction_ids = {r.getId() for r in m.getListOfReactions()}
+        for el in m.getListOfAllElements():
+            if hasattr(el, "isSetMath") and el.isSetMath():
+                _collect_names(el.getMath(), self.math_names)
+        self.stoich = self.species_reference_values()
+        units = model_units(m)
+        compartments = tuple(self.compartment(c, units) for c in m.getListOfCompartments())
+        species = tuple(self.species(s, units) for s in m.getListOfSpecies())
+        parameters = [self.parameter(p) for p in m.getListOfParameters()]
+        parameters += [
+            Parameter(self.sid(sid), value, description="SBML species-reference stoichiometry")
+            for sid, value in self.stoich.items()
+            if sid in self.math_names
+        ]
+        reactions = tuple(self.reaction(r) for r in m.getListOfReactions())
+        self.built_reactions = {r.id: r for r in reactions}
+        assignments, rate_rules = self.rules()
+        initial = self.initial_assignments()
+        events = tuple(
+            ev
+            for i, e in enumerate(m.getListOfEvents())
+            if (ev := self.event(i, e)) is not None
+        )
+        assignments += [
+            Assignment(self.sid(rid), to_text(self.reaction_rate_expr(rid)))
+            for rid in sorted(self.used_reaction_ids)
+        ]
+        if self.unsupported:
+            raise UnsupportedSBML(self.unsupported, file=self.source)
+        metadata = {"sbml_level": f"{self.doc.getLevel()}.{self.doc.getVersion()}"}
+        if self.rename:
+            metadata["sbml_renamed"] = ",".join(f"{n}={o}" for o, n in self.rename.items())
+        if self.as_amount:
+            metadata["sbml_amount_species"] = ",".join(self.sid(s) for s in self.as_amount)
+        return Model(
+            id=self.sid(m.getId()) if m.isSetId() else Path(self.source).stem,
+            name=m.getName(),
+            time_unit=units.time,
+            concentration_unit=units.concentration,
+            volume_unit=units.volume,
+            compartments=compartments,
+            species=species,
+            parameters=tuple(parameters),
+            reactions=reactions,
+            assignments=tuple(assignments),
+            rate_rules=tuple(rate_rules),
+            initial_assignments=tuple(initial),
+            events=events,
+            source_file=self.source,
+            metadata=metadata,
+        )
+
+    def check_document(self) -> None:
+        errors = [
+            self.doc.getError(i)
+            for i in range(self.doc.getNumErrors())
+            if self.doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+        ]
+        if errors or self.doc.getModel() is None:
+            detail = "; ".join(f"line {e.getLine()}: {e.getMessage().strip()}" for e in errors[:5])
+            raise ModelError(f"not valid SBML: {detail or 'no model element'}", file=self.source)
+        for i in range(self.doc.getNumPlugins()):
+            name = self.doc.getPlugin(i).getPackageName()
+            required = self.doc.getLevel() >= 3 and self.doc.getPackageRequired(name)
+            if name == "comp" or (required and name != "l3v2extendedmath"):
+                self.refuse(f"SBML package '{name}'", "document")
+        if self.doc.getNumUnknownPackages():
+            self.refuse("unknown SBML package", "document")
+
+    # -- identifiers and math --------------------------------------------------------------
+    def reserved_renames(self) -> dict[str, str]:
+        ids = {e.getId() for e in self.m.getListOfAllElements() if e.isSetIdAttribute()}
+        ids.discard("")
+        ids.add(self.m.getId())
+        out = {}
+        for old in sorted(ids & _RESERVED):
+            new = old + "_"
+            while new in ids:
+                new += "_"
+            out[old] = new
+            ids.add(new)
+        return out
+
+    def sid(self, sbml_id: str) -> str:
+        return self.rename.get(sbml_id, sbml_id)
+
+    def expr(self, math: libsbml.ASTNode | None, where: str, scope: _Scope | None = None) -> Expr:
+        """Convert math, recording unsupported constructs under ``where``."""
+        scope = scope or _Scope(where=where)
+        if math is None:
+            self.refuse("missing math", where)
+            return Sym("nan")
+        try:
+            return ast_to_expr(math, self.functions, lambda n: self.symbol(n, scope))
+        except UnsupportedMath as exc:
+            self.refuse(str(exc.args[0]), where)
+            return Sym("nan")
+
+    def symbol(self, name: str, scope: _Scope) -> Expr:
+        if name in scope.locals_:
+            return Sym(self.sid(name))
+        if name in self.reaction_ids:
+            self.used_reaction_ids.add(name)
+        if name in self.as_amount:  # stored amount -> the concentration SBML means
+            return BinOp("/", Sym(self.sid(name)), Sym(self.sid(self.as_amount[name])))
+        return Sym(self.sid(name))
+
+    def to_stored(self, target: str, value: Expr) -> Expr:
+        """A value SBML assigns to ``target`` in the form jaksim stores it."""
+        if target in self.as_amount:
+            return BinOp("*", value, Sym(self.sid(self.as_amount[target])))
+        return value
+
+    # -- components ------------------------------------------------------------------------
+    def compartment(self, c: libsbml.Compartment, units) -> Compartment:
+        cid = c.getId()
+        size = c.getSize() if c.isSetSize() else math.nan
+        if math.isnan(size) and c.getSpatialDimensionsAsDouble() == 0:
+            size = 1.0  # a 0-D compartment has no size; SBML math cannot use it meaningfully
+        if math.isnan(size) and not self.assigned(cid):
+            self.refuse("compartment without size", cid)
+        return Compartment(
+            id=self.sid(cid),
+            size=size,
+            units=units.volume,
+            name=c.getName(),
+            constant=c.getConstant(),
+            spatial_dimensions=float(c.getSpatialDimensionsAsDouble()),
+        )
+
+    def assigned(self, sid: str) -> bool:
+        return sid in self.ia_targets or sid in self.rule_targets
+
+    def compartment_size(self, cid: str) -> float:
+        c = self.m.getCompartment(cid)
+        if cid in self.ia_targets or cid in self.rule_targets or not c.isSetSize():
+            return math.nan
+        return c.getSize()
+
+    def species(self, s: libsbml.Species, units) -> Species:
+        sid, cid = s.getId(), s.getCompartment()
+        stored_amount = s.getHasOnlySubstanceUnits() or sid in self.as_amount
+        size = self.compartment_size(cid)
+        if s.isSetInitialAmount():
+            value = s.getInitialAmount() if stored_amount else s.getInitialAmount() / size
+        elif s.isSetInitialConcentration():
+            value = s.getInitialConcentration() * size if stored_amount else s.getInitialConcentration()
+        else:
+            value = math.nan
+        if math.isnan(value) and not self.assigned(sid):
+            # SBML gives the initial amount in a compartment whose size is computed
+            self.pending.append(s)
+        factor = s.getConversionFactor() if s.isSetConversionFactor() else None
+        if factor is None and self.m.isSetConversionFactor():
+            factor = self.m.getConversionFactor()
+        if sid in self.as_amount and sid in self.rule_targets:
+            if any(r.isRate() and r.getVariable() == sid for r in self.m.getListOfRules()):
+                self.refuse("rate rule on a concentration in a variable-size compartment", sid)
+        return Species(
+            id=self.sid(sid),
+            compartment=self.sid(cid),
+            initial=value,
+            units=units.substance if stored_amount else units.concentration,
+            name=s.getName(),
+            boundary=s.getBoundaryCondition(),
+            constant=s.getConstant(),
+            amount=stored_amount,
+            conversion_factor=self.sid(factor) if factor else None,
+        )
+
+    def parameter(self, p: libsbml.Parameter) -> Parameter:
+        value = p.getValue() if p.isSetValue() else math.nan
+        if math.isnan(value) and not self.assigned(p.getId()) and p.getId() not in self.event_targets:
+            self.refuse("parameter without value", p.getId())
+        return Parameter(
+            id=self.sid(p.getId()),
+            value=value,
+            units=unit_string(self.m, p.getUnits()) if p.isSetUnits() else "",
+            name=p.getName(),
+            constant=p.getConstant(),
+        )
+
+    # -- reactions -------------------------------------------------------------------------
+    def species_reference_values(self) -> dict[str, float]:
+        """Stoichiometry of every species reference that has an id (evaluated if assigned)."""
+        out: dict[str, float] = {}
+        for r in self.m.getListOfReactions():
+            for ref in (*r.getListOfReactants(), *r.getListOfProducts()):
+                if not ref.isSetId():
+                    continue
+                rid = ref.getId()
+                # L2 species references have no 'constant' attribute (libsbml reports False)
+                varying = self.doc.getLevel() >= 3 and not ref.getConstant()
+                if rid in self.rule_targets or rid in self.event_targets or varying:
+                    self.refuse("variable stoichiometry", rid)
+                out[rid] = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+        for rid, ia in self.ia_targets.items():
+            if rid in out:
+                out[rid] = self.constant_value(ia.getMath(), rid, out)
+        return out
+
+    def constant_value(self, math_node: libsbml.ASTNode, where: str, known: dict) -> float:
+        """Evaluate math that depends only on constant parameters and stoichiometries."""
+        env = dict(known)
+        env.update(
+            {p.getId(): p.getValue() for p in self.m.getListOfParameters() if p.getConstant()}
+        )
+        env.update(
+            {c.getId(): c.getSize() for c in self.m.getListOfCompartments() if c.getConstant()}
+        )
+        try:
+            expr = ast_to_expr(math_node, self.functions)
+            value = evaluate(expr, {k: v for k, v in env.items() if k not in self.ia_targets})
+        except (UnsupportedMath, ExpressionError, AttributeError):  # AttributeError: no math
+            self.refuse("stoichiometry assigned from non-constant math", where)
+            return math.nan
+        return value
+
+    def reaction(self, r: libsbml.Reaction) -> Reaction:
+        rid = r.getId()
+        if r.isSetFast() and r.getFast():
+            self.refuse("fast reaction", rid)
+        refs = []
+        for group in (r.getListOfReactants(), r.getListOfProducts()):
+            items = []
+            for ref in group:
+                value = self.stoich.get(ref.getId()) if ref.isSetId() else None
+                if ref.isSetStoichiometryMath():
+                    math_node = ref.getStoichiometryMath().getMath()
+                    value = self.constant_value(math_node, f"stoichiometryMath in {rid}", {})
+                if value is None:
+                    value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+                items.append((self.sid(ref.getSpecies()), float(value)))
+            refs.append(tuple(items))
+        law = r.getKineticLaw()
+        locals_ = ()
+        if law is None:
+            self.refuse("reaction without kinetic law", rid)
+            rate = "0"
+        else:
+            locals_ = tuple(
+                Parameter(self.sid(p.getId()), p.getValue(), name=p.getName())
+                for p in (*law.getListOfParameters(), *law.getListOfLocalParameters())
+            )
+            scope = _Scope(frozenset(p.getId() for p in law.getListOfAllElements()
+                                     if isinstance(p, libsbml.Parameter)), f"reaction {rid!r}")  # fmt: skip
+            rate = to_text(self.expr(law.getMath(), f"reaction {rid}", scope))
+        return Reaction(
+            id=self.sid(rid),
+            reactants=refs[0],
+            products=refs[1],
+            rate=rate,
+            modifiers=tuple(self.sid(m.getSpecies()) for m in r.getListOfModifiers()),
+            reversible=r.getReversible(),
+            compartment=None,
+            name=r.getName(),
+            local_parameters=locals_,
+        )
+
+    def reaction_rate_expr(self, rid: str) -> Expr:
+        """A reaction id used in math stands for its rate; local parameters are inlined."""
+        r = self.built_reactions[self.sid(rid)]
+        return substitute(parse(r.rate), {p.id: Num(p.value) for p in r.local_parameters})
+
+    # -- rules, initial assignments, events ------------------------------------------------
+    def rules(self) -> tuple[list[Assignment], list[RateRule]]:
+        assignments, rate_rules = [], []
+        for rule in self.m.getListOfRules():
+            var = rule.getVariable() if not rule.isAlgebraic() else ""
+            if rule.isAlgebraic():
+                self.refuse("algebraic rule", f"rule #{len(assignments) + len(rate_rules) + 1}")
+                continue
+            if not rule.isSetMath():
+                continue
+            value = self.expr(rule.getMath(), f"rule for {var}")
+            if rule.isAssignment():
+                assignments.append(Assignment(self.sid(var), to_text(self.to_stored(var, value))))
+            else:
+                rate_rules.append(RateRule(self.sid(var), to_text(value)))
+        return assignments, rate_rules
+
+    def initial_assignments(self) -> list[InitialAssignment]:
+        out = []
+        for sym, ia in self.ia_targets.items():
+            if sym in self.stoich or not ia.isSetMath():
+                continue  # evaluated into the stoichiometry / no effect
+            value = self.expr(ia.getMath(), f"initial assignment to {sym}")
+            out.append(InitialAssignment(self.sid(sym), to_text(self.to_stored(sym, value))))
+        for s in self.pending:
+            sid, cid = s.getId(), s.getCompartment()
+            stored_amount = s.getHasOnlySubstanceUnits() or sid in self.as_amount
+            if s.isSetInitialAmount() and not stored_amount:
+                text = f"{s.getInitialAmount()!r} / {self.sid(cid)}"
+            elif s.isSetInitialConcentration() and stored_amount:
+                text = f"{s.getInitialConcentration()!r} * {self.sid(cid)}"
+            else:
+                self.refuse("species without initial value", sid)
+                continue
+            out.append(InitialAssignment(self.sid(sid), text))
+        return out
+
+    def event(self, index: int, e: libsbml.Event) -> Event | None:
+        eid = e.getId() if e.isSetId() else f"event_{index + 1}"
+        where = f"event {eid}"
+        trig = e.getTrigger()
+        if trig is None or not trig.isSetMath():
+            return None  # never fires
+        trigger = to_text(self.expr(trig.getMath(), where))
+        assigns = []
+        for ea in e.getListOfEventAssignments():
+            var = ea.getVariable()
+            if not ea.isSetMath():
+                continue
+            if var in self.stoich:
+                self.refuse("event assignment to a stoichiometry", eid)
+            value = self.expr(ea.getMath(), where)
+            assigns.append(EventAssignment(self.sid(var), to_text(self.to_stored(var, value))))
+        delay = e.getDelay()
+        priority = e.getPriority()
+        return Event(
+            id=self.sid(eid),
+            trigger=trigger,
+            assignments=tuple(assigns),
+            delay=to_text(self.expr(delay.getMath(), where)) if _has_math(delay) else None,
+            priority=to_text(self.expr(priority.getMath(), where)) if _has_math(priority) else None,
+            persistent=trig.getPersistent() if trig.isSetPersistent() else True,
+            initial_value=trig.getInitialValue() if trig.isSetInitialValue() else True,
+            use_values_from_trigger_time=e.getUseValuesFromTriggerTime(),
+        )
+
+
+
+def _has_math(element: libsbml.SBase | None) -> bool:
+    return element is not None and element.isSetMath()
+
+
+def _collect_names(node: libsbml.ASTNode, out: set[str]) -> None:
+    if node.getType() == libsbml.AST_NAME:
+        out.add(node.getName())
+    for i in range(node.getNumChildren()):
+        _collect_names(node.getChild(i), out)

@@ -1,0 +1,254 @@
+"""Plug a drug into any pathway model through the JAK-activity convention.
+
+Every pathway exposes ``act_JAK1``, ``act_JAK2``, ``act_JAK3``, ``act_TYK2`` (1 = uninhibited;
+docs/model-format.md). :func:`with_drug` removes those parameters and defines each by a rule
+``act_JAKx = 1 - occ_JAKx`` driven by the drug concentration, leaving the pathway's reactions
+untouched. A receptor antibody acts on ``block_<target>`` (e.g. ``block_IL4Ra``), a parameter
+the pathways carrying that chain multiply into their ligand-binding step as ``(1 - block)``.
+
+Added symbols (all in the model's units):
+
+* ``drug_conc``: total drug concentration (a parameter, sweepable; with a regimen a rule equal
+  to the PK central concentration ``pk_central``)
+* ``drug_fu``, ``drug_K_<JAK>`` (or ``drug_Kd``): unbound fraction and in-cell potencies
+* ``occ_<JAK>``: occupancy (a rule for equilibrium binding, a rate rule for kinetic binding
+  with ``drug_kon_<JAK>``, ``drug_koff``)
+* with a regimen: compartment ``pk``, species ``pk_depot``, ``pk_central``[, ``pk_peripheral``]
+  in nM of central-volume equivalents (amount / V), parameters ``pk_ka``, ``pk_k10``,
+  ``pk_k12``, ``pk_k21`` and the zero-order release rate ``pk_input`` that
+  :func:`dosing_protocol` switches on and off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..spec.model import (
+    Assignment,
+    Compartment,
+    Model,
+    Parameter,
+    RateRule,
+    Reaction,
+    Species,
+)
+from ..spec.units import convert
+from .library import JAKS, Drug, DrugLibrary, load_library
+from .occupancy import DEFAULT_RESIDENCE_TIME_S, kinetic_rates
+from .pk import rate_constants
+from .potency import cellular_potency
+from .regimens import Regimen, dose_events
+
+__all__ = ["with_drug", "dosing_protocol", "drug_targets"]
+
+_BINDINGS = ("equilibrium", "kinetic")
+
+
+def drug_targets(model: Model, drug: Drug) -> tuple[str, ...]:
+    """Parameters of ``model`` the drug acts on: ``act_<JAK>`` ids or ``block_<target>``."""
+    ids = set(model.parameter_ids())
+    if drug.mechanism == "receptor_block":
+        return tuple(p for p in (f"block_{drug.target}",) if p in ids)
+    return tuple(f"act_{j}" for j in JAKS if f"act_{j}" in ids)
+
+
+def with_drug(
+    model: Model,
+    drug: str | Drug,
+    *,
+    binding: str = "equilibrium",
+    regimen: Regimen | str | None = None,
+    library: DrugLibrary | None = None,
+    residence_time: float | None = None,
+) -> Model:
+    """Return ``model`` with ``drug`` acting on its JAK activities (or receptor block).
+
+    Parameters
+    ----------
+    model : Model
+        A pathway model following the JAK-activity convention.
+    drug : str or Drug
+        Drug id or alias from the library, or a :class:`Drug`.
+    binding : {"equilibrium", "kinetic"}
+        Rapid-equilibrium occupancy, or occupancy species with kon/koff.
+    regimen : Regimen or str, optional
+        Adds PK species (depot, central[, peripheral]); drive them with
+        :func:`dosing_protocol`. Without a regimen ``drug_conc`` is a parameter (default 0).
+    library : DrugLibrary, optional
+        Default: the shipped ``models/drugs.toml``.
+    residence_time : float, optional
+        Drug-target residence time in the model's time unit (kinetic binding); default
+        :data:`~.occupancy.DEFAULT_RESIDENCE_TIME_S` seconds.
+
+    Returns
+    -------
+    Model
+        A new model; ``metadata["drug"]`` names the drug.
+    """
+    lib = library or load_library()
+    d = lib.get(drug)
+    if binding not in _BINDINGS:
+        raise ValueError(f"binding must be one of {_BINDINGS}, got {binding!r}")
+    if "drug_conc" in model.parameter_ids() or any(a.id == "drug_conc" for a in model.assignments):
+        raise ValueError(f"model {model.id!r} already carries a drug ({model.metadata.get('drug')})")
+    conc = model.concentration_unit
+    targets = drug_targets(model, d)
+    params = [p for p in model.parameters if p.id not in targets]
+    rules: list[Assignment] = []
+    rate_rules: list[RateRule] = []
+    new_params = [
+        Parameter(
+            "drug_fu", d.fraction_unbound, "dimensionless", source=f"drugs.toml: {d.id}"
+        ),
+    ]
+    comps, species, reactions = list(model.compartments), list(model.species), []
+    if regimen is None:
+        new_params.append(
+            Parameter(
+                "drug_conc", 0.0, conc, assumed="set by the experiment (total concentration)"
+            )
+        )
+    else:
+        reg = d.regimen(regimen) if isinstance(regimen, str) else regimen
+        c, s, r, p = _pk_components(model, d, reg)
+        comps.append(c)
+        species += s
+        reactions += r
+        new_params += p
+        rules.append(Assignment("drug_conc", "pk_central", conc, description="plasma total"))
+
+    for target in targets:
+        site = target.split("_", 1)[1]  # JAK1 ... or the receptor chain
+        k_id = f"drug_K_{site}"
+        k_val = d.receptor_kd if d.mechanism == "receptor_block" else cellular_potency(d, site, lib)
+        new_params.append(
+            Parameter(k_id, convert(k_val, "nM", conc), conc, source=f"drugs.toml: {d.id}")
+        )
+        occ = f"occ_{site}"
+        free = "drug_fu*drug_conc"
+        if binding == "equilibrium":
+            rules.append(Assignment(occ, f"{free}/({free} + {k_id})", "dimensionless"))
+        else:
+            tau = residence_time if residence_time is not None else convert(
+                DEFAULT_RESIDENCE_TIME_S, "s", model.time_unit
+            )
+            kon, koff = kinetic_rates(convert(k_val, "nM", conc), tau)
+            new_params += [
+                Parameter(f"drug_kon_{site}", kon, f"1/({conc}*{model.time_unit})",
+                          assumed="koff / K (same equilibrium)"),
+                Parameter(f"drug_koff_{site}", koff, f"1/{model.time_unit}",
+                          assumed="1 / residence time"),
+                Parameter(occ, 0.0, "dimensionless", constant=False, assumed="drug-free start"),
+            ]  # fmt: skip
+            rate_rules.append(
+                RateRule(occ, f"drug_kon_{site}*{free}*(1 - {occ}) - drug_koff_{site}*{occ}")
+            )
+        rules.append(Assignment(target, f"1 - {occ}", "dimensionless"))
+
+    metadata = {**model.metadata, "drug": d.id, "drug_binding": binding}
+    return replace(
+        model,
+        compartments=tuple(comps),
+        species=tuple(species),
+        parameters=tuple(params + new_params),
+        reactions=model.reactions + tuple(reactions),
+        assignments=tuple(rules) + model.assignments,
+        rate_rules=model.rate_rules + tuple(rate_rules),
+        metadata=metadata,
+    )
+
+
+def _pk_components(model: Model, drug: Drug, regimen: Regimen):
+    """Compartment, species, reactions and parameters of the PK model inside ``model``."""
+    if drug.pk is None:
+        raise ValueError(f"drug {drug.id!r} has no PK parameters; cannot add regimen")
+    t_unit, conc = model.time_unit, model.concentration_unit
+    per_t = convert(1.0, "1/h", f"1/{t_unit}")
+    k = rate_constants(drug.pk)
+    src = f"drugs.toml: {drug.id} pk"
+    comp = Compartment("pk", 1.0, model.volume_unit, assumed="PK states are in nM of central V")
+    names = ["pk_depot", "pk_central"] + (["pk_peripheral"] if k["k12"] > 0 else [])
+    species = [Species(s, "pk", 0.0, conc, assumed="drug-naive start") for s in names]
+    params = [
+        Parameter(f"pk_{key}", val * per_t, f"1/{t_unit}", source=src)
+        for key, val in k.items()
+        if key in ("ka", "k10") or k["k12"] > 0
+    ]
+    params.append(
+        Parameter("pk_input", 0.0, f"{conc}/{t_unit}", constant=False,
+                  assumed="zero-order release rate, switched by dosing_protocol")
+    )  # fmt: skip
+    rx = [
+        Reaction("pk_release", (), (("pk_depot", 1.0),), "pk_input", compartment="pk"),
+        Reaction("pk_absorption", (("pk_depot", 1.0),), (("pk_central", 1.0),),
+                 "pk_ka*pk_depot", compartment="pk"),
+        Reaction("pk_elimination", (("pk_central", 1.0),), (), "pk_k10*pk_central",
+                 compartment="pk"),
+    ]  # fmt: skip
+    if k["k12"] > 0:
+        rx += [
+            Reaction("pk_distribution", (("pk_central", 1.0),), (("pk_peripheral", 1.0),),
+                     "pk_k12*pk_central", compartment="pk"),
+            Reaction("pk_redistribution", (("pk_peripheral", 1.0),), (("pk_central", 1.0),),
+                     "pk_k21*pk_peripheral", compartment="pk"),
+        ]  # fmt: skip
+    return comp, species, rx, params
+
+
+def dosing_protocol(
+    drug: str | Drug,
+    regimen: Regimen | str,
+    *,
+    days: float,
+    model: Model | None = None,
+    library: DrugLibrary | None = None,
+    start: float = 0.0,
+):
+    """Timed changes that dose a model built by ``with_drug(..., regimen=...)``.
+
+    Immediate release: ``add`` of ``F*dose/V`` (nM) to ``pk_depot`` at each dose time + lag.
+    Extended release: ``add`` of ``+rate`` / ``-rate`` to ``pk_input`` at the start / end of
+    each zero-order release (so overlapping releases add up).
+
+    Parameters
+    ----------
+    days : float
+        Dosing duration (doses at start, start + tau, ... before start + days).
+    model : Model, optional
+        Supplies the time and concentration units (default s and nM).
+    start : float
+        Time of the first dose in the model's time unit.
+
+    Returns
+    -------
+    jaksim.simulation.Protocol
+    """
+    from ..simulation.protocol import Change, Protocol
+
+    d = (library or load_library()).get(drug)
+    reg = d.regimen(regimen) if isinstance(regimen, str) else regimen
+    if d.pk is None:
+        raise ValueError(f"drug {d.id!r} has no PK parameters")
+    t_unit = model.time_unit if model else "s"
+    conc = model.concentration_unit if model else "nM"
+    ev = dose_events(
+        reg,
+        nmol_per_mg=1e6 / d.molecular_weight,
+        bioavailability=d.pk.bioavailability,
+        lag=d.pk.lag,
+        er_duration=d.pk.er_duration,
+        days=days,
+    )
+    to_t = convert(1.0, "h", t_unit)
+    scale = convert(1.0 / d.pk.volume, "nM", conc)  # nmol -> nM of central volume
+    changes = [
+        Change(start + t * to_t, "pk_depot", "add", a * scale)
+        for t, a in zip(ev.bolus_times, ev.bolus_amounts, strict=True)
+    ]
+    for t0, t1, rate in zip(ev.infusion_starts, ev.infusion_stops, ev.infusion_rates, strict=True):
+        r = rate * scale / to_t
+        changes += [
+            Change(start + t0 * to_t, "pk_input", "add", r),
+            Change(start + t1 * to_t, "pk_input", "add", -r),
+        ]
+    return Protocol(tuple(changes))

@@ -1,0 +1,395 @@
+"""The drug library: JAK inhibitors (and a receptor antibody) as immutable data.
+
+``models/drugs.toml`` is read into :class:`DrugLibrary`; every number is converted to the
+library's working units on load (nM, h, L, mg, g/mol) and keeps its source. The schema is
+closed: an unknown key, a missing unit or a value of the wrong kind raises
+:class:`~jaksim.spec.errors.ModelError` naming the file and the field.
+
+Examples
+--------
+>>> lib = load_library()
+>>> lib.get("tofacitinib").pk.clearance
+20.4
+>>> lib.get("tofacitnib")
+Traceback (most recent call last):
+...
+jaksim.spec.errors.ModelError: ...: drugs.tofacitnib: unknown drug (did you mean 'tofacitinib'?)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..spec.errors import ModelError, UnitError, did_you_mean
+from ..spec.units import convert
+from .regimens import Regimen
+
+__all__ = [
+    "JAKS",
+    "Quantity",
+    "PKParams",
+    "PublishedPotency",
+    "Drug",
+    "DrugLibrary",
+    "load_library",
+    "default_library_path",
+]
+
+JAKS = ("JAK1", "JAK2", "JAK3", "TYK2")
+MECHANISMS = ("atp_competitive", "allosteric_jh2", "receptor_block")
+PK_MODELS = ("one_compartment", "two_compartment")
+CONFIDENCE = ("READ", "READ-2ND", "DERIVED", "MEMORY", "ASSUMED")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A sourced number, already converted to the library's working unit ``units``."""
+
+    value: float
+    units: str
+    source: str = ""
+    assumed: str = ""
+    confidence: str = ""
+    apparent: bool = False  # PK: an apparent (divided by F) clearance / volume
+
+
+@dataclass(frozen=True)
+class PKParams:
+    """Oral / SC absorption PK (working units h, L, 1/h).
+
+    ``clearance`` and volumes are apparent (CL/F, V/F) when the source gives them so; then
+    ``bioavailability`` is 1. ``er_duration`` (h) is the zero-order release time of the
+    extended-release form (None: no ER form).
+    """
+
+    model: str
+    ka: float
+    bioavailability: float
+    clearance: float
+    volume: float
+    lag: float = 0.0
+    peripheral_volume: float = 0.0
+    intercompartmental_clearance: float = 0.0
+    er_duration: float | None = None
+    quantities: dict[str, Quantity] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PublishedPotency:
+    """A published cellular / whole-blood IC50 (total concentration, nM) for comparison.
+
+    Either ``pathway_class`` (``"JAK1/JAK3"``) or ``cytokine`` + ``readout`` identifies it.
+    """
+
+    ic50: Quantity
+    pathway_class: str = ""
+    cytokine: str = ""
+    readout: str = ""
+
+
+@dataclass(frozen=True)
+class Drug:
+    """One drug: mechanism, potency per JAK, binding, PK and approved regimens.
+
+    ``enzymatic`` holds cell-free IC50s (nM) measured at ``enzymatic_atp`` (nM of ATP);
+    ``cellular`` holds published in-cell kinase potencies (nM, unbound) that override the
+    Cheng-Prusoff translation for that JAK. ``receptor_kd`` (nM) and ``target`` apply to
+    ``mechanism == "receptor_block"``.
+    """
+
+    id: str
+    name: str
+    mechanism: str
+    molecular_weight: float  # g/mol
+    fraction_unbound: float
+    enzymatic: dict[str, Quantity] = field(default_factory=dict)
+    enzymatic_atp: float | None = None  # nM
+    cellular: dict[str, Quantity] = field(default_factory=dict)
+    published: tuple[PublishedPotency, ...] = ()
+    pk: PKParams | None = None
+    regimens: dict[str, Regimen] = field(default_factory=dict)
+    target: str = ""
+    receptor_kd: float | None = None
+    aliases: tuple[str, ...] = ()
+    note: str = ""
+
+    def regimen(self, name: str) -> Regimen:
+        """The regimen called ``name`` (e.g. ``"15 mg QD"``); did-you-mean on a typo."""
+        if name in self.regimens:
+            return self.regimens[name]
+        key = name.replace(" ", "").lower()
+        for rname, reg in self.regimens.items():
+            if rname.replace(" ", "").lower() == key:
+                return reg
+        raise ModelError(
+            f"drug {self.id!r} has no regimen {name!r}{did_you_mean(name, self.regimens)}; "
+            f"known: {sorted(self.regimens)}",
+            field=f"drugs.{self.id}.regimens",
+        )
+
+    def mg_to_nmol(self, mg: float) -> float:
+        """Amount in nmol of ``mg`` milligrams."""
+        return mg * 1e6 / self.molecular_weight
+
+
+@dataclass(frozen=True)
+class DrugLibrary:
+    """All drugs of a library file, plus the cellular ATP and per-JAK Km(ATP) (nM)."""
+
+    drugs: dict[str, Drug]
+    atp_cell: Quantity
+    km_atp: dict[str, Quantity]
+    file: str = ""
+
+    def get(self, name: str | Drug) -> Drug:
+        """Drug by id or alias (case-insensitive); did-you-mean on an unknown name."""
+        if isinstance(name, Drug):
+            return name
+        key = name.strip().lower()
+        for drug in self.drugs.values():
+            if key == drug.id or key in (a.lower() for a in drug.aliases):
+                return drug
+        raise ModelError(
+            f"unknown drug{did_you_mean(key, self.drugs)}; known: {sorted(self.drugs)}",
+            file=self.file,
+            field=f"drugs.{name}",
+        )
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.drugs)
+
+
+def default_library_path() -> Path:
+    """``models/drugs.toml`` of the source tree, else the copy installed in the wheel."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "models" / "drugs.toml", here / "_data/models/drugs.toml"):
+        if candidate.is_file():
+            return candidate
+    raise ModelError("drug library models/drugs.toml not found", file=str(candidate))
+
+
+def load_library(path: str | Path | None = None) -> DrugLibrary:
+    """Load and validate a drug library file (default: the shipped ``models/drugs.toml``).
+
+    Raises
+    ------
+    ModelError
+        Unknown key, missing or wrong unit, negative dose, regimen without PK, ... The message
+        starts with ``file: field:``.
+    """
+    return _load_cached(str(Path(path) if path else default_library_path()))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str) -> DrugLibrary:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ModelError(f"cannot read drug library: {exc}", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"invalid TOML: {exc}", file=path) from None
+    return _Reader(path).library(data)
+
+
+class _Reader:
+    """Closed-schema reader; every error names the file and the dotted field path."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def error(self, where: str, message: str) -> ModelError:
+        return ModelError(message, file=self.file, field=where)
+
+    def table(self, data: Any, where: str, allowed: set[str], required: set[str] = frozenset()):
+        if not isinstance(data, dict):
+            raise self.error(where, f"expected a table, got {type(data).__name__}")
+        for key in data:
+            if key not in allowed:
+                raise self.error(
+                    f"{where}.{key}",
+                    f"unknown key{did_you_mean(key, allowed)}; allowed: {sorted(allowed)}",
+                )
+        for key in sorted(required - set(data)):
+            raise self.error(f"{where}.{key}", "missing required key")
+        return data
+
+    def quantity(
+        self, data: Any, where: str, unit: str, *, positive: bool = True, sourced: bool = True
+    ) -> Quantity:
+        """A ``{value, units, source|assumed, confidence}`` table converted to ``unit``.
+
+        ``sourced=False`` for values whose source is their parent's (a regimen's dose).
+        """
+        keys = {"value", "units", "source", "assumed", "confidence", "apparent"}
+        if not isinstance(data, dict):
+            raise self.error(where, f"expected {{ value = ..., units = {unit!r} }}, got {data!r}")
+        self.table(data, where, keys, {"value", "units"})
+        value = data["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f"{where}.value", f"expected a number, got {value!r}")
+        if positive and value < 0:
+            raise self.error(f"{where}.value", f"must be >= 0, got {value}")
+        if sourced and not (data.get("source") or data.get("assumed")):
+            raise self.error(where, "needs a `source` or an `assumed` reason")
+        conf = data.get("confidence", "")
+        if conf and conf not in CONFIDENCE:
+            raise self.error(f"{where}.confidence", f"{conf!r} is not one of {CONFIDENCE}")
+        try:
+            converted = convert(float(value), data["units"], unit)
+        except UnitError as exc:
+            raise self.error(f"{where}.units", f"{exc.message} (expected a unit of {unit})") from None
+        return Quantity(
+            converted,
+            unit,
+            data.get("source", ""),
+            data.get("assumed", ""),
+            conf,
+            bool(data.get("apparent", False)),
+        )
+
+    def library(self, data: dict) -> DrugLibrary:
+        self.table(data, "", {"format_version", "cell", "km_atp", "drugs"}, {"drugs", "cell"})
+        if data.get("format_version", 1) != 1:
+            raise self.error("format_version", f"unsupported {data['format_version']!r}; use 1")
+        cell = self.table(data["cell"], "cell", {"atp"}, {"atp"})
+        atp = self.quantity(cell["atp"], "cell.atp", "nM")
+        km_tab = self.table(data.get("km_atp", {}), "km_atp", set(JAKS))
+        km = {j: self.quantity(v, f"km_atp.{j}", "nM") for j, v in km_tab.items()}
+        drugs = {name: self.drug(name, tab) for name, tab in data["drugs"].items()}
+        for drug in drugs.values():
+            if drug.mechanism == "atp_competitive" and drug.enzymatic:
+                missing = [j for j in drug.enzymatic if j not in km]
+                if missing:
+                    raise self.error("km_atp", f"no Km(ATP) for {missing} (needed by {drug.id})")
+        return DrugLibrary(drugs, atp, km, self.file)
+
+    def drug(self, name: str, tab: Any) -> Drug:
+        where = f"drugs.{name}"
+        allowed = {
+            "name", "aliases", "mechanism", "molecular_weight", "fraction_unbound", "enzymatic",
+            "cellular", "published", "pk", "regimens", "target", "receptor", "note",
+        }  # fmt: skip
+        self.table(tab, where, allowed, {"mechanism", "molecular_weight", "fraction_unbound"})
+        mech = tab["mechanism"]
+        if mech not in MECHANISMS:
+            raise self.error(f"{where}.mechanism", f"{mech!r}{did_you_mean(mech, MECHANISMS)}")
+        fu = self.quantity(tab["fraction_unbound"], f"{where}.fraction_unbound", "dimensionless")
+        if not 0 < fu.value <= 1:
+            raise self.error(f"{where}.fraction_unbound", f"must be in (0, 1], got {fu.value}")
+        enz, atp = {}, None
+        if "enzymatic" in tab:
+            etab = self.table(tab["enzymatic"], f"{where}.enzymatic", {"atp", *JAKS}, {"atp"})
+            atp = self.quantity(etab["atp"], f"{where}.enzymatic.atp", "nM").value
+            enz = {j: self.quantity(v, f"{where}.enzymatic.{j}", "nM") for j, v in etab.items()}
+            enz.pop("atp")
+        ctab = self.table(tab.get("cellular", {}), f"{where}.cellular", set(JAKS))
+        cell = {j: self.quantity(v, f"{where}.cellular.{j}", "nM") for j, v in ctab.items()}
+        if mech != "receptor_block" and not (enz or cell):
+            raise self.error(where, "a kinase inhibitor needs `enzymatic` or `cellular` potency")
+        kd, target = None, tab.get("target", "")
+        if mech == "receptor_block":
+            if not target or "receptor" not in tab:
+                raise self.error(where, "receptor_block needs `target` and [receptor] kd")
+            rtab = self.table(tab["receptor"], f"{where}.receptor", {"kd"}, {"kd"})
+            kd = self.quantity(rtab["kd"], f"{where}.receptor.kd", "nM").value
+        pk = self.pk(tab["pk"], f"{where}.pk") if "pk" in tab else None
+        regimens = {
+            rname: self.regimen(rtab, f"{where}.regimens.{rname}", rname, pk)
+            for rname, rtab in tab.get("regimens", {}).items()
+        }
+        published = tuple(
+            self.published(p, f"{where}.published[{i}]")
+            for i, p in enumerate(tab.get("published", []))
+        )
+        return Drug(
+            id=name,
+            name=tab.get("name", name),
+            mechanism=mech,
+            molecular_weight=self.quantity(
+                tab["molecular_weight"], f"{where}.molecular_weight", "g/mol"
+            ).value,
+            fraction_unbound=fu.value,
+            enzymatic=enz,
+            enzymatic_atp=atp,
+            cellular=cell,
+            published=published,
+            pk=pk,
+            regimens=regimens,
+            target=target,
+            receptor_kd=kd,
+            aliases=tuple(tab.get("aliases", ())),
+            note=tab.get("note", ""),
+        )
+
+    def pk(self, tab: Any, where: str) -> PKParams:
+        units = {
+            "ka": "1/h", "lag": "h", "bioavailability": "dimensionless", "clearance": "L/h",
+            "volume": "L", "peripheral_volume": "L", "intercompartmental_clearance": "L/h",
+            "er_duration": "h",
+        }  # fmt: skip
+        self.table(tab, where, {"model", *units}, {"model", "ka", "clearance", "volume"})
+        if tab["model"] not in PK_MODELS:
+            raise self.error(f"{where}.model", f"{tab['model']!r} is not one of {PK_MODELS}")
+        q = {k: self.quantity(tab[k], f"{where}.{k}", u) for k, u in units.items() if k in tab}
+        two = tab["model"] == "two_compartment"
+        for key in ("peripheral_volume", "intercompartmental_clearance"):
+            if two != (key in q):
+                need = "needs" if two else "is only for two_compartment, not"
+                raise self.error(f"{where}.{key}", f"model {tab['model']!r} {need} this key")
+        for key in ("ka", "clearance", "volume"):
+            if q[key].value <= 0:
+                raise self.error(f"{where}.{key}", f"must be > 0, got {q[key].value}")
+        f = q["bioavailability"].value if "bioavailability" in q else 1.0
+        if not 0 < f <= 1:
+            raise self.error(f"{where}.bioavailability", f"must be in (0, 1], got {f}")
+        return PKParams(
+            model=tab["model"],
+            ka=q["ka"].value,
+            bioavailability=f,
+            clearance=q["clearance"].value,
+            volume=q["volume"].value,
+            lag=q["lag"].value if "lag" in q else 0.0,
+            peripheral_volume=q["peripheral_volume"].value if two else 0.0,
+            intercompartmental_clearance=q["intercompartmental_clearance"].value if two else 0.0,
+            er_duration=q["er_duration"].value if "er_duration" in q else None,
+            quantities=q,
+        )
+
+    def regimen(self, tab: Any, where: str, name: str, pk: PKParams | None) -> Regimen:
+        self.table(
+            tab, where, {"dose", "interval", "release", "route", "source"}, {"dose", "interval"}
+        )
+        if pk is None:
+            raise self.error(where, "a regimen needs PK parameters: add a [pk] table to the drug")
+        if not tab.get("source"):
+            raise self.error(f"{where}.source", "a regimen needs a `source` (label, trial)")
+        dose = self.quantity(tab["dose"], f"{where}.dose", "mg", positive=False, sourced=False)
+        if dose.value <= 0:
+            raise self.error(f"{where}.dose", f"dose must be > 0, got {dose.value} mg")
+        tau = self.quantity(
+            tab["interval"], f"{where}.interval", "h", positive=False, sourced=False
+        )
+        if tau.value <= 0:
+            raise self.error(f"{where}.interval", f"interval must be > 0, got {tau.value} h")
+        release = tab.get("release", "immediate")
+        if release not in ("immediate", "extended"):
+            raise self.error(f"{where}.release", f"{release!r}: expected 'immediate' or 'extended'")
+        if release == "extended" and pk.er_duration is None:
+            raise self.error(f"{where}.release", "extended release needs pk.er_duration")
+        return Regimen(name, dose.value, tau.value, release, tab.get("source", ""))
+
+    def published(self, tab: Any, where: str) -> PublishedPotency:
+        self.table(tab, where, {"pathway_class", "cytokine", "readout", "ic50"}, {"ic50"})
+        if not tab.get("pathway_class") and not tab.get("cytokine"):
+            raise self.error(where, "give `pathway_class` or `cytokine` (+ `readout`)")
+        return PublishedPotency(
+            self.quantity(tab["ic50"], f"{where}.ic50", "nM"),
+            tab.get("pathway_class", ""),
+            tab.get("cytokine", ""),
+            tab.get("readout", ""),
+        )

@@ -1,0 +1,145 @@
+"""Figures of experiment results: time courses, dose-response with Hill fits, 2-D heatmaps.
+
+Plot functions take results that already exist (an xarray Dataset from
+:func:`jaksim.experiment.open_results`) and draw on a matplotlib ``Axes``; nothing here
+simulates. :func:`plot_results` picks the figure from the sweep's shape and saves it (format
+from the file extension: PNG, SVG, PDF).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from ..analysis.hill import fit_hill  # noqa: E402
+
+__all__ = ["plot_timecourses", "plot_dose_response", "plot_heatmap", "plot_results"]
+
+MAX_LINES = 50  # more time courses than this are drawn as a median and 5-95 % band
+
+
+def _axes(ds: xr.Dataset) -> list[str]:
+    return [str(k) for k in json.loads(ds.attrs.get("axes", "[]"))]
+
+
+def plot_timecourses(ds: xr.Dataset, observable: str | None = None, ax=None):
+    """Time courses of one observable, one line per member (or a band for many members)."""
+    ax = ax or plt.figure(figsize=(6, 4)).add_subplot()
+    obs = observable or str(ds["observable"].values[0])
+    y = ds["timecourse"].sel(observable=obs).values  # (member, time)
+    t = ds["time"].values
+    axes = _axes(ds)
+    if y.shape[0] <= MAX_LINES:
+        for i in range(y.shape[0]):
+            label = ", ".join(f"{k}={ds[k].values[i]:.3g}" if np.issubdtype(ds[k].dtype, np.number)
+                              else f"{k}={ds[k].values[i]}" for k in axes)
+            ax.plot(t, y[i], lw=1.2, label=label or None)
+        if axes and y.shape[0] <= 12:
+            ax.legend(fontsize=7)
+    else:
+        lo, mid, hi = np.nanpercentile(y, [5, 50, 95], axis=0)
+        ax.fill_between(t, lo, hi, alpha=0.3, label="5-95 %")
+        ax.plot(t, mid, lw=1.5, label=f"median of {y.shape[0]}")
+        ax.legend(fontsize=7)
+    ax.set_xlabel(f"time ({ds.attrs.get('time_unit', '')})")
+    ax.set_ylabel(obs)
+    return ax
+
+
+def plot_dose_response(ds: xr.Dataset, axis: str, readout: str, ax=None, fit: bool = True):
+    """A readout against one swept concentration (log axis) with the fitted Hill curve."""
+    ax = ax or plt.figure(figsize=(5, 4)).add_subplot()
+    x = ds[axis].values.astype(float)
+    y = ds["readouts"].sel(readout=readout).values
+    positive = x > 0
+    ax.plot(x[positive], y[positive], "o", label="simulated")
+    ax.set_xscale("log")
+    if fit and np.count_nonzero(np.isfinite(y) & positive) >= 4:
+        try:
+            h = fit_hill(x, y)
+        except (ValueError, RuntimeError):  # flat or non-sigmoidal: show the points only
+            h = None
+        if h is not None:
+            grid = np.logspace(np.log10(x[positive].min()), np.log10(x[positive].max()), 200)
+            ax.plot(grid, h(grid), "-", label=f"Hill fit: EC50 = {h.ec50:.3g}, n = {h.hill:.2f}")
+    ax.set_xlabel(axis)
+    ax.set_ylabel(readout)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_heatmap(ds: xr.Dataset, x: str, y: str, readout: str, ax=None):
+    """A readout over a full 2-D grid sweep of axes ``x`` and ``y``."""
+    from ..experiment.store import as_grid
+
+    ax = ax or plt.figure(figsize=(5.5, 4.5)).add_subplot()
+    grid = as_grid(ds[["readouts"]].assign_attrs(axes=json.dumps([x, y])))
+    z = grid["readouts"].sel(readout=readout).transpose(y, x)
+    xs, ys = grid[x].values.astype(float), grid[y].values.astype(float)
+    mesh = ax.pcolormesh(xs, ys, z.values, shading="nearest")
+    for name, values, setter in ((x, xs, ax.set_xscale), (y, ys, ax.set_yscale)):
+        if np.all(values > 0) and values.max() / values.min() > 50:
+            setter("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.figure.colorbar(mesh, ax=ax, label=readout)
+    return ax
+
+
+def plot_results(
+    results: str | Path,
+    *,
+    kind: str = "auto",
+    out: str | Path | None = None,
+    observable: str | None = None,
+    readout: str | None = None,
+) -> Path:
+    """Draw a results directory and save the figure.
+
+    Parameters
+    ----------
+    results : path
+        Directory written by ``jaksim run``.
+    kind : {"auto", "timecourse", "dose-response", "heatmap"}
+        ``auto``: a heatmap for a 2-axis sweep, dose-response for 1 axis, else time courses.
+    out : path, optional
+        Figure file (``.png``, ``.svg``, ``.pdf``); default ``<results>/<kind>.png``.
+    observable, readout : str, optional
+        What to show (default: the first of each).
+
+    Returns
+    -------
+    Path
+        The figure file.
+    """
+    from ..experiment.store import open_results
+
+    with open_results(results) as lazy:
+        small = lazy.sizes["member"] <= 10_000
+        ds = lazy.load() if small else lazy.isel(member=slice(0, 10_000)).load()
+    axes = [a for a in _axes(ds) if np.issubdtype(ds[a].dtype, np.number)]
+    if kind == "auto":
+        kind = {1: "dose-response", 2: "heatmap"}.get(len(axes), "timecourse")
+        if ds.sizes["readout"] == 0:
+            kind = "timecourse"
+    readout = readout or (str(ds["readout"].values[0]) if ds.sizes["readout"] else None)
+    if kind == "timecourse":
+        ax = plot_timecourses(ds, observable)
+    elif kind == "dose-response":
+        ax = plot_dose_response(ds, axes[0], readout)
+    else:
+        ax = plot_heatmap(ds, axes[0], axes[1], readout)
+    ax.set_title(ds.attrs.get("experiment", ""))
+    path = Path(out) if out is not None else Path(results) / f"{kind}.png"
+    ax.figure.tight_layout()
+    ax.figure.savefig(path, dpi=150)
+    plt.close(ax.figure)
+    return path

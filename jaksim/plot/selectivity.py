@@ -1,0 +1,164 @@
+"""Pharmacology figures: IC50 heatmap, daily-inhibition heatmap and the selectivity demo.
+
+Plot functions take finished tables (no simulation here) and write a PNG/PDF/SVG file.
+Labels use plain words: the demo is meant for a classroom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ic50_heatmap", "daily_heatmap", "selectivity_figure"]
+
+_JAK_WORDS = {"JAK1": "JAK1", "JAK2": "JAK2\n(blood cells)", "JAK3": "JAK3\n(lymphocytes)",
+              "TYK2": "TYK2"}  # fmt: skip
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _label(pathway: str, frame: pd.DataFrame | None = None) -> str:
+    """``il13_type2`` -> ``IL13 -> pSTAT6`` when the table has cytokine/readout columns."""
+    if frame is not None and {"cytokine", "readout"} <= set(frame.columns):
+        row = frame[frame["pathway"] == pathway].iloc[0]
+        return f"{row['cytokine']} -> {row['readout'].replace('_total', '')}"
+    return pathway
+
+
+def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=None, log=False):
+    from matplotlib.colors import LogNorm
+
+    norm = LogNorm(vmin=vmin, vmax=vmax) if log else None
+    shown = np.where(np.isfinite(values), values, np.nan)
+    im = ax.imshow(shown, cmap=cmap, norm=norm, vmin=None if log else vmin,
+                   vmax=None if log else vmax, aspect="auto")  # fmt: skip
+    ax.set_xticks(range(len(cols)), cols, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize=7)
+    return im
+
+
+def ic50_heatmap(table: pd.DataFrame, path: str | Path) -> Path:
+    """Drug x pathway whole-blood IC50 (nM, log colour); ``-`` where 50 % is not reached."""
+    plt = _pyplot()
+    grid = table.pivot(index="drug", columns="pathway", values="ic50_nM")
+    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * grid.shape[1], 1.2 + 0.45 * grid.shape[0]))
+    vals = grid.to_numpy(dtype=float)
+    finite = vals[np.isfinite(vals)]
+    im = _matrix(ax, vals, grid.index, [_label(p, table) for p in grid.columns],
+                 fmt=lambda v: "-" if not np.isfinite(v) else f"{v:.3g}", cmap="viridis",
+                 vmin=finite.min() if finite.size else 1, vmax=finite.max() if finite.size else 10,
+                 log=True)  # fmt: skip
+    fig.colorbar(im, ax=ax, label="IC50 in whole blood (nM, total drug)")
+    ax.set_title("Drug concentration that halves the pSTAT signal")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)
+
+
+def daily_heatmap(daily: pd.DataFrame, path: str | Path) -> Path:
+    """Regimen x pathway mean daily inhibition (%)."""
+    plt = _pyplot()
+    d = daily.assign(label=daily["drug"] + " " + daily["regimen"])
+    grid = d.pivot(index="label", columns="pathway", values="mean_inhibition") * 100
+    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * grid.shape[1], 1.2 + 0.45 * grid.shape[0]))
+    im = _matrix(ax, grid.to_numpy(float), grid.index, [_label(p, daily) for p in grid.columns],
+                 fmt=lambda v: f"{v:.0f}", cmap="Reds", vmin=0, vmax=100)  # fmt: skip
+    fig.colorbar(im, ax=ax, label="average inhibition over 24 h (%)")
+    ax.set_title("How much each regimen blocks each pathway, averaged over a day")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)
+
+
+def selectivity_figure(
+    *,
+    potency: Mapping[str, Mapping[str, float]],
+    daily: pd.DataFrame,
+    courses: pd.DataFrame,
+    responses: Mapping,
+    path: str | Path,
+) -> Path:
+    """The four-panel classroom figure.
+
+    Parameters
+    ----------
+    potency : {drug: {jak: in-cell IC50 nM}}
+    daily : :func:`jaksim.pharmacology.panel.daily_table` output
+    courses : :func:`jaksim.pharmacology.panel.time_course_table` output
+    responses : {pathway: DoseResponse} for the dose-response panel
+    path : output file
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
+    (a, b), (c, d) = axes
+
+    drugs = list(potency)
+    jaks = ["JAK1", "JAK2", "JAK3", "TYK2"]
+    vals = np.array([[potency[x][j] for j in jaks] for x in drugs], dtype=float)
+    vals = np.where(vals >= 1e8, np.nan, vals)
+    im = _matrix(a, vals, drugs, [_JAK_WORDS[j] for j in jaks],
+                 fmt=lambda v: "none" if not np.isfinite(v) else f"{v:.3g}", cmap="viridis_r",
+                 vmin=1, vmax=1e4, log=True)  # fmt: skip
+    fig.colorbar(im, ax=a, label="nM of free drug for half block (lower = stronger)")
+    a.set_title("1. Which JAK enzymes each drug blocks inside cells")
+
+    dd = daily.assign(label=daily["drug"] + " " + daily["regimen"])
+    grid = dd.pivot_table(index="label", columns="pathway", values="mean_inhibition", sort=False)
+    im = _matrix(b, grid.to_numpy(float) * 100, grid.index,
+                 [_label(p, daily) for p in grid.columns], fmt=lambda v: f"{v:.0f}",
+                 cmap="Reds", vmin=0, vmax=100)  # fmt: skip
+    fig.colorbar(im, ax=b, label="% of the signal blocked, averaged over 24 h")
+    b.set_title("2. Signals blocked at the approved dose")
+
+    styles = ["-", "--", ":", "-."]
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    regs = list(dict.fromkeys(zip(courses["drug"], courses["regimen"], strict=True)))
+    for k, path_id in enumerate(dict.fromkeys(courses["pathway"])):
+        for r, (drug, reg) in enumerate(regs):
+            sel = courses[(courses.pathway == path_id) & (courses.drug == drug)
+                          & (courses.regimen == reg)]  # fmt: skip
+            c.plot(sel.time_h, 100 * sel.inhibition, styles[k % 4], color=colours[r % 10],
+                   label=f"{drug} {reg}: {_label(path_id, daily)}")  # fmt: skip
+    c.set_xlabel("hours after the morning dose (steady state)")
+    c.set_ylabel("% of the signal blocked")
+    c.set_ylim(0, 100)
+    c.set_xlim(0, 24)
+    c.legend(fontsize=7, loc="upper right")
+    c.set_title("3. Over one day: wanted (solid) vs unwanted (dashed) blocking")
+
+    for k, (path_id, resp) in enumerate(responses.items()):
+        for i, drug in enumerate(resp.drugs):
+            y = resp.inhibition[i] * 100
+            d.semilogx(resp.concentrations, y, styles[k % 4], color=colours[i % 10],
+                       label=f"{drug}: {_label(path_id, daily)}")  # fmt: skip
+            if y.max() > 50:
+                x50 = np.interp(50, y, resp.concentrations) if np.all(np.diff(y) >= 0) else None
+                if x50 is not None:
+                    d.plot([x50], [50], "o", color=colours[i % 10], ms=4)
+    d.axhline(50, color="grey", lw=0.6)
+    d.set_xlabel("drug in blood (nM, total)")
+    d.set_ylabel("% of the signal blocked")
+    d.legend(fontsize=6, ncol=2, loc="upper left")
+    d.set_title("4. Dose-response in blood (dots: half-block concentration, IC50)")
+
+    fig.suptitle("JAK inhibitor selectivity: blocking itch/inflammation signals "
+                 "(IL-13) vs blood-forming signals (EPO)", fontsize=12)  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

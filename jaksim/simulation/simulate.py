@@ -1,0 +1,363 @@
+"""``simulate``, ``simulate_ensemble`` and ``steady_state``: the user-facing entry points.
+
+Each accepts a :class:`~jaksim.spec.model.Model`, a ``CompiledModel`` or a model name / path
+(resolved with :func:`jaksim.io.registry.load_model`). Parameters and initial values are
+overridden *by id*; the model's ``inputs`` are the default protocol.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ..solve import get_solver
+from ..solve.kernels import call_kernel, null_init
+from ..solve.problem import Problem, Solution
+from ..solve.rodas import ST_ACCEPTED, ST_JAC, ST_LU, ST_REJECTED, ST_RHS
+from ..solve.steady_state import find_steady_state, reduce_conservation
+from ..spec.errors import did_you_mean
+from .protocol import Protocol
+from .results import EnsembleResult, SimulationResult, SteadyStateResult
+
+__all__ = ["simulate", "simulate_ensemble", "steady_state", "resolve_model"]
+
+#: Steady-state convergence used for pre-equilibration: WRMS(f) <= 1 with weights
+#: SS_ATOL + SS_RTOL*|y| (concentration/time), fallback integration up to SS_T_MAX time units.
+SS_RTOL, SS_ATOL, SS_T_MAX = 1e-8, 1e-12, 1e10
+
+
+def resolve_model(model):
+    """Return a compiled model for a ``CompiledModel``, a ``Model`` or a model name / path."""
+    if isinstance(model, (str, os.PathLike)):
+        from ..io.registry import load_model
+
+        model = load_model(model)
+    if hasattr(model, "rhs") and hasattr(model, "state_ids"):
+        return model
+    from ..compile import compile_model
+
+    return compile_model(model)
+
+
+def _index_of(ids: Sequence[str], key: str, what: str, compiled) -> int:
+    try:
+        return list(ids).index(key)
+    except ValueError:
+        hint = ""
+        if what == "species" and key in compiled.param_ids:
+            hint = " (it is a parameter or constant species: pass it in params=)"
+        raise KeyError(
+            f"unknown {what} id {key!r}{did_you_mean(key, ids)}{hint}; "
+            f"known: {', '.join(ids) if len(ids) <= 20 else ', '.join(ids[:20]) + ', ...'}"
+        ) from None
+
+
+def _member_count(*sources: Mapping | np.ndarray | int | None) -> int:
+    sizes = set()
+    for src in sources:
+        if src is None:
+            continue
+        if isinstance(src, int):
+            sizes.add(src)
+        elif isinstance(src, np.ndarray):
+            sizes.add(src.shape[0])
+        else:
+            sizes.update(np.size(v) for v in src.values() if np.ndim(v) > 0)
+    if len(sizes) > 1:
+        raise ValueError(
+            f"ensemble inputs have different member counts {sorted(sizes)}: every per-member "
+            "array (params, param_matrix rows, initial, protocol values) needs the same length"
+        )
+    return sizes.pop() if sizes else 1
+
+
+def _rows(base: np.ndarray, ids, overrides: Mapping | None, what: str, compiled, m: int):
+    rows = np.repeat(base[None, :].astype(float), m, axis=0)
+    for key, val in (overrides or {}).items():
+        rows[:, _index_of(ids, key, what, compiled)] = np.asarray(val, dtype=float)
+    return rows
+
+
+def _selection(compiled, outputs: Sequence[str] | None):
+    if outputs is None:
+        return np.arange(len(compiled.state_ids)), np.arange(len(compiled.output_ids))
+    s_index = {s: i for i, s in enumerate(compiled.state_ids)}
+    o_index = {s: i for i, s in enumerate(compiled.output_ids)}
+    sel_s, sel_o = [], []
+    for key in outputs:
+        if key in s_index:
+            sel_s.append(s_index[key])
+        elif key in o_index:
+            sel_o.append(o_index[key])
+        else:
+            known = (*compiled.state_ids, *compiled.output_ids)
+            raise KeyError(f"outputs: unknown id {key!r}{did_you_mean(key, known)}")
+    return np.asarray(sel_s, dtype=np.int64), np.asarray(sel_o, dtype=np.int64)
+
+
+def _default_protocol(compiled) -> Protocol:
+    model = getattr(compiled, "model", None)
+    inputs = getattr(model, "inputs", None) if model is not None else None
+    if inputs is None:
+        inputs = getattr(compiled, "inputs", ())
+    return Protocol.from_inputs(inputs)
+
+
+def _check_times(t_eval) -> np.ndarray:
+    t = np.ascontiguousarray(np.atleast_1d(np.asarray(t_eval, dtype=float)))
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
+        raise ValueError("t_eval must be a non-empty 1-D array of finite times")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    return t
+
+
+def _conservation(compiled):
+    L = np.asarray(getattr(compiled, "conservation", np.zeros((0, 0))), dtype=float)
+    n = len(compiled.state_ids)
+    if L.size == 0:
+        return np.zeros((0, n)), np.zeros(0, dtype=np.int64)
+    return reduce_conservation(L.reshape(-1, n))
+
+
+def build_problem(
+    compiled,
+    t_eval,
+    *,
+    P: np.ndarray,
+    Y0: np.ndarray,
+    protocol: Protocol,
+    outputs: Sequence[str] | None,
+    preequilibrate: bool,
+    rtol: float,
+    atol: float,
+) -> Problem:
+    """Assemble the solver :class:`~jaksim.solve.problem.Problem` for ``m = len(P)`` members."""
+    t = _check_times(t_eval)
+    m = P.shape[0]
+    ch_time, ch_kind, ch_index, ch_value = protocol.encode(
+        compiled.state_ids, compiled.param_ids, m
+    )
+    t_start = min(t[0], ch_time[0]) if ch_time.size else t[0]
+    sel_s, sel_o = _selection(compiled, outputs)
+    L_red, piv_rows = _conservation(compiled)
+    return Problem(
+        rhs=compiled.rhs,
+        jac=compiled.jac,
+        outputs=compiled.outputs,
+        init=compiled.init,
+        n_out=len(compiled.output_ids),
+        use_init=compiled.init is not null_init,
+        use_dfdt=not getattr(compiled, "autonomous", False),
+        t_eval=t,
+        t_start=float(t_start),
+        Y0=np.ascontiguousarray(Y0, dtype=float),
+        P=np.ascontiguousarray(P, dtype=float),
+        ch_time=np.ascontiguousarray(ch_time),
+        ch_kind=np.ascontiguousarray(ch_kind),
+        ch_index=np.ascontiguousarray(ch_index),
+        ch_value=np.ascontiguousarray(ch_value),
+        sel_state=sel_s,
+        sel_out=sel_o,
+        preequilibrate=bool(preequilibrate),
+        L_red=np.ascontiguousarray(L_red),
+        piv_rows=np.ascontiguousarray(piv_rows),
+        ss_opts=np.array([SS_RTOL, SS_ATOL, SS_T_MAX, rtol, atol], dtype=float),
+    )
+
+
+def _stats(row: np.ndarray) -> dict[str, int]:
+    return {
+        "steps": int(row[ST_ACCEPTED]),
+        "rejected": int(row[ST_REJECTED]),
+        "rhs_evaluations": int(row[ST_RHS]),
+        "jacobian_evaluations": int(row[ST_JAC]),
+        "lu_decompositions": int(row[ST_LU]),
+    }
+
+
+def simulate(
+    model,
+    t_eval,
+    *,
+    params: Mapping[str, float] | None = None,
+    initial: Mapping[str, float] | None = None,
+    protocol: Protocol | None = None,
+    outputs: Sequence[str] | None = None,
+    preequilibrate: bool = False,
+    solver: str = "rodas",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 100_000,
+) -> SimulationResult:
+    """Simulate one parameter set.
+
+    Parameters
+    ----------
+    model : Model, CompiledModel or str
+        The model, or a shipped model name / model file path.
+    t_eval : (n_t,) array_like
+        Strictly increasing output times (model time unit). Integration starts at
+        ``min(t_eval[0], first change time)``.
+    params, initial : dict, optional
+        Parameter values / initial species values by id (model units); unknown ids raise
+        ``KeyError`` with a suggestion. Initial assignments of the model are applied after.
+    protocol : Protocol, optional
+        Timed changes; default: the model's ``inputs``.
+    outputs : sequence of str, optional
+        State and observable ids to report (default: all).
+    preequilibrate : bool
+        Start from the steady state of the unstimulated system (no protocol change applied).
+    solver : {"rodas", "bdf", "radau", "lsoda"}
+    rtol, atol : float
+        Relative and absolute (concentration units) tolerances.
+    max_steps : int
+        Step budget (rodas); exceeding it gives ``status = -1``.
+
+    Returns
+    -------
+    SimulationResult
+        With ``status != 0`` (NaN values) and a message when the solve failed.
+    """
+    compiled = resolve_model(model)
+    P = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, 1)
+    Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, 1)
+    proto = _default_protocol(compiled) if protocol is None else protocol
+    problem = build_problem(
+        compiled, t_eval, P=P, Y0=Y0, protocol=proto, outputs=outputs,
+        preequilibrate=preequilibrate, rtol=rtol, atol=atol,
+    )  # fmt: skip
+    sol: Solution = get_solver(solver)(problem, rtol=rtol, atol=atol, max_steps=max_steps)
+    ns = problem.sel_state.size
+    values = sol.values[0]
+    return SimulationResult(
+        t=problem.t_eval,
+        states=values[:, :ns],
+        outputs=values[:, ns:],
+        state_ids=tuple(compiled.state_ids[i] for i in problem.sel_state),
+        output_ids=tuple(compiled.output_ids[i] for i in problem.sel_out),
+        status=int(sol.status[0]),
+        message=sol.messages[0],
+        stats=_stats(sol.stats[0]),
+    )
+
+
+def simulate_ensemble(
+    model,
+    t_eval,
+    *,
+    params: Mapping[str, np.ndarray | float] | None = None,
+    param_matrix: np.ndarray | None = None,
+    param_names: Sequence[str] | None = None,
+    initial: Mapping[str, np.ndarray | float] | None = None,
+    protocol: Protocol | None = None,
+    outputs: Sequence[str] | None = None,
+    preequilibrate: bool = False,
+    solver: str = "rodas",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 100_000,
+    n_threads: int | None = None,
+) -> EnsembleResult:
+    """Simulate many members (parameter sets, initial values, protocol values) in parallel.
+
+    Parameters
+    ----------
+    params : dict of id -> array (members,) or scalar, optional
+    param_matrix : (members, k) array, optional
+        Values for the parameters ``param_names`` (default: all parameters, in order).
+    initial : dict of id -> array (members,) or scalar, optional
+    protocol : Protocol, optional
+        Change values may be arrays with one value per member (e.g. a cytokine dose sweep).
+    n_threads : int, optional
+        Threads for the rodas kernel (default: numba's current setting).
+
+    Other parameters are as in :func:`simulate`. Members that fail have NaN values and a
+    non-zero ``status``; the others are unaffected.
+    """
+    compiled = resolve_model(model)
+    proto = _default_protocol(compiled) if protocol is None else protocol
+    if param_matrix is not None:
+        param_matrix = np.atleast_2d(np.asarray(param_matrix, dtype=float))
+        names = list(compiled.param_ids) if param_names is None else list(param_names)
+        if param_matrix.shape[1] != len(names):
+            raise ValueError(
+                f"param_matrix has {param_matrix.shape[1]} columns but {len(names)} "
+                "param_names (default: all model parameters)"
+            )
+    m = _member_count(params, initial, param_matrix, proto.member_count())
+    P = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, m)
+    if param_matrix is not None:
+        for j, key in enumerate(names):
+            P[:, _index_of(compiled.param_ids, key, "parameter", compiled)] = param_matrix[:, j]
+    Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, m)
+    problem = build_problem(
+        compiled, t_eval, P=P, Y0=Y0, protocol=proto, outputs=outputs,
+        preequilibrate=preequilibrate, rtol=rtol, atol=atol,
+    )  # fmt: skip
+    sol = get_solver(solver)(
+        problem, rtol=rtol, atol=atol, max_steps=max_steps, n_threads=n_threads
+    )
+    varied = {k: np.broadcast_to(np.asarray(v, float), (m,)) for k, v in (params or {}).items()}
+    if param_matrix is not None:
+        varied.update({k: param_matrix[:, j] for j, k in enumerate(names)})
+    varied.update({k: np.broadcast_to(np.asarray(v, float), (m,)) for k, v in
+                   (initial or {}).items()})  # fmt: skip
+    return EnsembleResult(
+        t=problem.t_eval,
+        values=sol.values,
+        names=tuple(compiled.state_ids[i] for i in problem.sel_state)
+        + tuple(compiled.output_ids[i] for i in problem.sel_out),
+        status=sol.status,
+        messages=sol.messages,
+        stats=sol.stats,
+        member_params=varied,
+    )
+
+
+def steady_state(
+    model,
+    *,
+    params: Mapping[str, float] | None = None,
+    initial: Mapping[str, float] | None = None,
+    rtol: float = SS_RTOL,
+    atol: float = SS_ATOL,
+    t_max: float = SS_T_MAX,
+) -> SteadyStateResult:
+    """Steady state in the conservation class of the initial state (no protocol applied).
+
+    Newton on the conservation-reduced system, else integration until ``WRMS(f) <= 1``
+    (weights ``atol + rtol*|y|``, concentration/time) up to ``t_max``, then Newton polish.
+
+    Raises
+    ------
+    SteadyStateError
+        When no steady state is found (the message gives the residual).
+    """
+    compiled = resolve_model(model)
+    p = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, 1)[0]
+    y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, 1)[0]
+    if compiled.init is not null_init:
+        from ..solve.kernels import call_init
+
+        y_init = np.empty_like(y0)
+        call_init(compiled.init, p, y0, y_init)
+        y0 = y_init
+    L = np.asarray(getattr(compiled, "conservation", np.zeros((0, 0))), dtype=float)
+    y, info = find_steady_state(
+        compiled.rhs, compiled.jac, y0, p, L if L.size else None,
+        ss_rtol=rtol, ss_atol=atol, t_max=t_max,
+    )  # fmt: skip
+    out = np.zeros(max(len(compiled.output_ids), 1))
+    if compiled.output_ids:
+        call_kernel(compiled.outputs, 0.0, y, p, out)
+    return SteadyStateResult(
+        y=y,
+        outputs=out[: len(compiled.output_ids)],
+        state_ids=tuple(compiled.state_ids),
+        output_ids=tuple(compiled.output_ids),
+        residual=info["residual"],
+        stats={k: v for k, v in info.items() if k.endswith("evaluations")},
+    )

@@ -1,0 +1,124 @@
+"""Reference backend: :func:`scipy.integrate.solve_ivp` (BDF, Radau, LSODA) on the model kernels.
+
+Same protocol semantics as the Rodas backend (segments between change times, changes applied
+at segment starts, right-continuous output); members run one after the other in Python.
+Slow per step (scipy's Python-level stepping) but independent of jaksim's integrator, which is
+what the cross-checks in the tests need. ``max_steps`` is not enforced (scipy has no such limit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from .ensemble import ADD_PARAM, ADD_STATE, SET_PARAM, SET_STATE
+from .kernels import call_init, call_kernel
+from .problem import Problem, Solution, empty_solution, status_message
+from .rodas import EXTERNAL_FAILED, ST_JAC, ST_RHS, SUCCESS
+from .steady_state import steady_state_core
+
+METHODS = ("BDF", "Radau", "LSODA")
+
+
+def _kernel_functions(problem: Problem, p: np.ndarray):
+    n = problem.Y0.shape[1]
+    rhs, jac = problem.rhs, problem.jac
+
+    def fun(t, y):
+        out = np.empty(n)
+        call_kernel(rhs, float(t), np.ascontiguousarray(y, dtype=float), p, out)
+        return out
+
+    def jacobian(t, y):
+        out = np.empty(n * n)
+        call_kernel(jac, float(t), np.ascontiguousarray(y, dtype=float), p, out)
+        return out.reshape(n, n)
+
+    return fun, jacobian
+
+
+def _record(problem: Problem, t: float, y: np.ndarray, p: np.ndarray, row: np.ndarray) -> None:
+    ns = problem.sel_state.size
+    row[:ns] = y[problem.sel_state]
+    if problem.sel_out.size:
+        buf = np.empty(max(problem.n_out, 1))
+        call_kernel(problem.outputs, float(t), np.ascontiguousarray(y), p, buf)
+        row[ns:] = buf[problem.sel_out]
+
+
+def _solve_member(problem, i, method, rtol, atol, max_steps, values, stats) -> int:
+    p = problem.P[i].copy()
+    y = problem.Y0[i].copy()
+    if problem.use_init:
+        y_out = np.empty_like(y)
+        call_init(problem.init, p, y, y_out)
+        y = y_out
+    if problem.preequilibrate:
+        status = steady_state_core(
+            problem.rhs, problem.jac, float(problem.t_start), y, p, problem.L_red,
+            problem.piv_rows, problem.ss_opts, int(max_steps), stats,
+        )  # fmt: skip
+        if status != SUCCESS:
+            return int(status)
+    fun, jacobian = _kernel_functions(problem, p)
+    t_eval = problem.t_eval
+    t_end = t_eval[-1]
+    t = float(problem.t_start)
+    ic, k, n_c = 0, 0, problem.ch_time.size
+    while True:
+        while ic < n_c and problem.ch_time[ic] <= t:
+            kind, idx, val = problem.ch_kind[ic], problem.ch_index[ic], problem.ch_value[i, ic]
+            if kind == SET_STATE:
+                y[idx] = val
+            elif kind == ADD_STATE:
+                y[idx] += val
+            elif kind == SET_PARAM:
+                p[idx] = val
+            elif kind == ADD_PARAM:
+                p[idx] += val
+            ic += 1
+        while k < t_eval.size and t_eval[k] <= t:
+            _record(problem, t_eval[k], y, p, values[k])
+            k += 1
+        if t >= t_end:
+            return SUCCESS
+        seg_end = float(problem.ch_time[ic]) if ic < n_c and problem.ch_time[ic] < t_end else t_end
+        inner = t_eval[(t_eval > t) & (t_eval < seg_end)]
+        sol = solve_ivp(
+            fun, (t, seg_end), y, method=method, t_eval=np.append(inner, seg_end),
+            jac=jacobian, rtol=rtol, atol=atol,
+        )  # fmt: skip
+        stats[ST_RHS] += sol.nfev
+        stats[ST_JAC] += sol.njev
+        if sol.status != 0:
+            return EXTERNAL_FAILED
+        for j in range(inner.size):
+            _record(problem, inner[j], sol.y[:, j], p, values[k])
+            k += 1
+        y = np.ascontiguousarray(sol.y[:, -1])
+        t = seg_end
+
+
+def solve_scipy(
+    problem: Problem,
+    *,
+    method: str = "BDF",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    max_steps: int = 100_000,
+    n_threads: int | None = None,
+) -> Solution:
+    """Integrate every member with ``solve_ivp(method=...)`` (``n_threads`` is ignored)."""
+    if method not in METHODS:
+        raise ValueError(f"scipy method must be one of {METHODS}, got {method!r}")
+    sol = empty_solution(problem)
+    for i in range(problem.n_members):
+        status = _solve_member(
+            problem, i, method, rtol, atol, max_steps, sol.values[i], sol.stats[i]
+        )
+        sol.status[i] = status
+        if status != SUCCESS:
+            sol.values[i] = np.nan
+    return replace(sol, messages=tuple(status_message(s) for s in sol.status))
