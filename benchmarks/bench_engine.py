@@ -121,8 +121,9 @@ def jaksim_model(species, params, rx):
         species=tuple(Species(s, "cell", v, assumed="benchmark") for s, v in species.items()),
         parameters=tuple(Parameter(p, v, assumed="benchmark") for p, v in params.items()),
         reactions=tuple(
-            Reaction(f"r{i}", stoich(reac), stoich(prod), "*".join([rate, *reac]),
-                     compartment="cell")
+            Reaction(
+                f"r{i}", stoich(reac), stoich(prod), "*".join([rate, *reac]), compartment="cell"
+            )
             for i, (reac, prod, rate) in enumerate(rx)
         ),  # fmt: skip
     )
@@ -198,8 +199,12 @@ def main() -> None:
                                        rtol=RTOL, atol=ATOL), max(1, reps // 2)))  # fmt: skip
     for solver in ("lsoda", "bdf"):
         simulate(cm, T_EVAL, solver=solver, rtol=RTOL, atol=ATOL)
-        add(f"jaksim kernels via scipy {solver.upper()}", median_time(
-            lambda s=solver: simulate(cm, T_EVAL, solver=s, rtol=RTOL, atol=ATOL), reps))
+        add(
+            f"jaksim kernels via scipy {solver.upper()}",
+            median_time(
+                lambda s=solver: simulate(cm, T_EVAL, solver=s, rtol=RTOL, atol=ATOL), reps
+            ),
+        )
     res = simulate(cm, T_EVAL, rtol=RTOL, atol=ATOL)
     t_rodas = median_time(lambda: simulate(cm, T_EVAL, rtol=RTOL, atol=ATOL), 5 * reps)
     add("jaksim rodas (single simulation)", t_rodas)
@@ -236,12 +241,18 @@ def main() -> None:
     print(f"  per-member time in ensemble (1 thread)     : {t1 / n_members * 1e3:8.3f} ms")
     print(f"  ensemble scaling 1 -> {n_cores} threads            : {t1 / tn:8.2f}x")
     print(f"  ensemble failures                          : {ens.n_failed}")
-    print(f"  ensemble peak Python allocations (tracemalloc): {py_peak / 2**20:6.1f} MiB; "
-          f"process max RSS {rss1 / 1024:.0f} MiB (grew {(rss1 - rss0) / 1024:.0f} MiB)")
-    print(f"  cold start (fresh caches): import+compile {cold['compile']:.1f} s, first simulation "
-          f"{cold['first_sim']:.1f} s")
-    print(f"  warm start (cached)      : import+compile {warm['compile']:.2f} s, first simulation "
-          f"{warm['first_sim']:.2f} s")
+    print(
+        f"  ensemble peak Python allocations (tracemalloc): {py_peak / 2**20:6.1f} MiB; "
+        f"process max RSS {rss1 / 1024:.0f} MiB (grew {(rss1 - rss0) / 1024:.0f} MiB)"
+    )
+    print(
+        f"  cold start (fresh caches): import+compile {cold['compile']:.1f} s, first simulation "
+        f"{cold['first_sim']:.1f} s"
+    )
+    print(
+        f"  warm start (cached)      : import+compile {warm['compile']:.2f} s, first simulation "
+        f"{warm['first_sim']:.2f} s"
+    )
 
 
 if __name__ == "__main__":

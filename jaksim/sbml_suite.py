@@ -26,6 +26,7 @@ import numpy as np
 from jaksim.compile.compiled import compile_model
 from jaksim.io.sbml_import import UnsupportedSBML, load_sbml
 from jaksim.simulation.events import EventSimulation, simulate_events
+from jaksim.spec import expr as ex
 from jaksim.spec.errors import JaksimError
 from jaksim.spec.model import Model
 
@@ -110,8 +111,19 @@ def _sbml_names(model: Model) -> dict[str, str]:
     return {old: new for new, old in (p.split("=") for p in pairs.split(",") if p)}
 
 
+def _reaction_rate(sim: EventSimulation, model: Model, rid: str) -> np.ndarray:
+    """A reaction's rate (amount/time) at every output time, evaluated from the trajectories."""
+    r = next(r for r in model.reactions if r.id == rid)
+    law = ex.substitute(ex.parse(r.rate), {p.id: ex.Num(p.value) for p in r.local_parameters})
+    names = (*sim.state_ids, *sim.param_ids, *sim.output_ids)
+    table = np.hstack([sim.states, sim.params, sim.outputs])
+    return np.array([ex.evaluate(law, dict(zip(names, row)), t) for t, row in zip(sim.t, table)])
+
+
 def _column(sim: EventSimulation, model: Model, name: str, settings: CaseSettings) -> np.ndarray:
     jid = _sbml_names(model).get(name, name)
+    if any(r.id == jid for r in model.reactions):
+        return _reaction_rate(sim, model, jid)
     value = sim[jid]
     species = {s.id: s for s in model.species}
     if jid not in species:

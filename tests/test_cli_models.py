@@ -44,6 +44,8 @@ def shipped(tmp_path, monkeypatch):
         (DATA / "modules" / "binding_module.toml").read_text()
     )
     (root / "drugs.toml").write_text('format_version = 1\n[[drugs]]\nid = "x"\n')
+    (tmp_path / "experiments" / "sweeps").mkdir(parents=True)
+    (tmp_path / "experiments" / "sweeps" / "dose.toml").write_text("format_version = 1\n")
     monkeypatch.setattr(registry, "shipped_root", lambda kind="models": tmp_path / kind)
     return root
 
@@ -65,6 +67,9 @@ def test_load_model_by_name_path_and_typo(shipped):
         load_model("bindng")
     with pytest.raises(ModelError, match="file not found"):
         load_model("missing.toml")
+    assert shipped_path("experiments", "dose") == shipped.parent / "experiments/sweeps/dose.toml"
+    with pytest.raises(ModelError, match=r"no shipped experiment named 'dos' \(did you mean"):
+        shipped_path("experiments", "dos")
 
 
 def test_models_command(shipped, capsys):
@@ -190,6 +195,39 @@ def test_toml_round_trip(tmp_path):
         again = load_model_file(write_model_toml(model, tmp_path / f"{name}.toml"))
         assert again.source_file == str(tmp_path / f"{name}.toml")
         assert again == replace(model, source_file=again.source_file)
+
+
+def test_shipped_models_claim_no_exemptions():
+    """require_sources / require_units = false are for imported SBML, not shipped models."""
+    from jaksim.io.toml_model import read_toml
+
+    for name, _, path in list_models():
+        head = read_toml(path)["model"]
+        assert head.get("require_sources", True) and head.get("require_units", True), name
+
+
+SBML_CASES = REPO.parent / "shared" / "sbml-test-suite" / "cases"
+
+
+@pytest.mark.skipif(not SBML_CASES.is_dir(), reason="SBML test suite not available")
+@pytest.mark.parametrize(
+    "case",
+    # plain, events, assignment rules, rate rules, initial assignments, local parameters
+    ["00001", "00026", "00029", "00031", "00037", "00058"],
+)
+def test_sbml_import_round_trips_through_toml(tmp_path, case):
+    """Imported SBML (no units, no sources, NaN values set by rules) survives TOML."""
+    from jaksim.io.sbml_import import load_sbml
+    from jaksim.io.toml_writer import model_to_toml
+
+    model = load_sbml(SBML_CASES / case / f"{case}-sbml-l3v2.xml")
+    path = write_model_toml(model, tmp_path / "imported.toml")
+    text = path.read_text()
+    # imported parameters carry no sources
+    assert ("require_sources = false" in text) == bool(model.parameters)
+    again = load_model_file(path)
+    # compared as text because NaN placeholders are never == themselves
+    assert model_to_toml(again).splitlines()[1:] == text.splitlines()[1:]
 
 
 @pytest.mark.slow

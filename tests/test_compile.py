@@ -188,9 +188,11 @@ def test_layout_orders() -> None:
     # parameters (file order, minus rule targets), compartments, boundary species
     assert c.param_ids == ("kon", "koff", "kimp", "kexp", "K", "occ", "cyt", "nuc", "L")
     assert c.output_ids == ("act_JAK1", "Stot_amount", "frac_bound")
+    assert c.autonomous
     s = compile_model(switch_model(), jit=False)
     assert s.state_ids == ("A", "B", "N", "g", "X")
     assert "r1__kl" in s.param_ids
+    assert not s.autonomous  # piecewise on t, exp(-t) in a rate rule
 
 
 def test_rhs_matches_hand_derivation() -> None:
@@ -286,7 +288,8 @@ def test_structure_hash_ignores_values() -> None:
     assert structure_hash(boundary) != structure_hash(m)
 
 
-def test_initial_assignments_and_events() -> None:
+@pytest.mark.parametrize("jit", [False, True])
+def test_initial_assignments_and_events(jit: bool) -> None:
     m = Model(
         id="ia",
         compartments=(Compartment("c", 1.0),),
@@ -302,21 +305,22 @@ def test_initial_assignments_and_events() -> None:
             ),
         ),
     )
-    c = compile_model(m, jit=False)
+    c = compile_model(m, jit=jit)
+    run = call if jit else (lambda kernel, *args: kernel(*args))
     assert c.y0[c.state_index("A")] == 6.0  # 3*k
     assert c.p0[c.param_index("tot")] == 6.0  # uses A after its own initial assignment
     p = c.p0.copy()
     p[c.param_index("k")] = 5.0
     y = np.zeros(2)
-    c.init(p, np.array([1.0, 0.5]), y)
+    run(c.init, p, np.array([1.0, 0.5]), y)
     assert list(y) == [15.0, 0.5] and p[c.param_index("tot")] == 15.5
     g = np.zeros(1)
-    c.triggers(9.0, np.array([1.0, 0.5]), c.p0, g)
+    run(c.triggers, 9.0, np.array([1.0, 0.5]), c.p0, g)
     assert g[0] == 0.0
-    c.triggers(10.0, np.array([1.0, 0.5]), c.p0, g)
+    run(c.triggers, 10.0, np.array([1.0, 0.5]), c.p0, g)
     assert g[0] == 1.0
     v = np.zeros(2)
-    c.event_values(0, 10.0, np.array([1.0, 0.5]), c.p0, v)
+    run(c.event_values, 0, 10.0, np.array([1.0, 0.5]), c.p0, v)
     assert list(v) == [3.0, 0.0]
     assert c.event_targets == ((("y", 0), ("p", c.param_index("kf"))),)
 
@@ -418,3 +422,28 @@ def test_second_process_loads_cached_kernels(tmp_path) -> None:
     cache = tmp_path / kernel_cache_dir().name
     assert len(list(cache.glob("k_*.py"))) == 1
     assert list((cache / "__pycache__").glob("*.nbi"))
+
+
+def test_rate_of_is_resolved_to_the_right_hand_side() -> None:
+    m = Model(
+        id="rateof",
+        compartments=(Compartment("c", 2.0),),
+        species=(Species("A", "c", 3.0),),
+        parameters=(Parameter("k", 0.4), Parameter("P", 0.0, constant=False)),
+        reactions=(Reaction("deg", (("A", 1),), (), "k*A", compartment="c"),),
+        assignments=(Assignment("dA", "rateOf(A) + rateOf(k)"),),
+        rate_rules=(RateRule("P", "-2*rateOf(A)"),),
+    )
+    c = compile_model(m, jit=False)
+    y = np.array([1.5, 0.2])
+    dydt, out = np.zeros(2), np.zeros(1)
+    c.rhs(0.0, y, c.p0, dydt)
+    c.outputs(0.0, y, c.p0, out)
+    np.testing.assert_allclose(dydt, [-0.4 * 1.5, 2 * 0.4 * 1.5], rtol=1e-15)
+    assert out[0] == pytest.approx(-0.4 * 1.5, rel=1e-15)
+    jac = np.zeros(4)
+    c.jac(0.0, y, c.p0, jac)
+    np.testing.assert_allclose(jac.reshape(2, 2), numeric_jacobian(c, 0.0, y), rtol=1e-7)
+    bad = replace(m, assignments=(Assignment("dA", "rateOf(deg)"),))
+    with pytest.raises(ModelError, match=r"rateOf\(deg\)"):
+        compile_model(bad, jit=False)

@@ -119,11 +119,11 @@ TOY_ENGINE = Engine(load=toy_load)
 def base_config(directory: Path, extra: str = "", *, name: str = "toy_run") -> Path:
     """Write an experiment file for the toy model with ``extra`` appended; return its path."""
     write_toy(directory)
-    text = f"""
+    text = (
+        f"""
 [experiment]
 name = "{name}"
 seed = 7
-output = "out_{name}"
 chunk_size = 3
 
 [model]
@@ -143,7 +143,9 @@ concentration = "5 nM"
 observable = "B_obs"
 metrics = ["final", "auc", "peak"]
 at = ["2 min"]
-""" + extra
+"""
+        + extra
+    )
     path = Path(directory) / f"{name}.toml"
     path.write_text(text)
     return path

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import special
 
 from jaksim.spec.errors import ExpressionError
 from jaksim.spec.expr import (
@@ -216,6 +217,13 @@ def test_diff_rules_exact() -> None:
     assert diff(parse("floor(x)"), "x") == Num(0.0)
     assert diff(parse("exp(t)*y"), "x") == Num(0.0)
     assert diff(parse("piecewise(x, t > 1, 2*x)"), "x") == parse("piecewise(1, t > 1, 2)")
+    d_dt = diff(parse("exp(-k*t)*x"), "t")  # explicit time derivative
+    assert d_dt.symbols() == {"k", "x"}
+    expected = -0.3 * math.exp(-0.3 * 2.0) * 1.5
+    assert evaluate(d_dt, {"k": 0.3, "x": 1.5}, t=2.0) == pytest.approx(expected, rel=1e-15)
+    # factorial'(x) = Gamma(x+1) digamma(x+1); jaksim uses a central difference
+    exact = special.gamma(3.5) * special.digamma(3.5)
+    assert evaluate(diff(parse("factorial(x)"), "x"), {"x": 2.5}) == pytest.approx(exact, rel=1e-7)
 
 
 def test_to_python_compiles_and_matches() -> None:

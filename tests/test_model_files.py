@@ -38,6 +38,9 @@ each. Failure modes covered by ``test_bad_file`` (one parameter case each):
 32. input with an unknown target and an invalid op (several problems listed together)
 33. invalid model units (time_unit = "nM")
 34. a component written twice outside templates
+35. a NaN value that no rule, initial assignment or event sets
+36. a [model] flag of the wrong type (require_units = "no")
+37. missing units when the file does not declare require_units = false
 Template-specific failures (undeclared / missing placeholders, conflicting merges, unknown
 template, include cycles, missing includes) are in ``tests/test_templates.py``.
 """
@@ -280,6 +283,27 @@ CASES = [
         ModelError,
         ["compartment 'cell' is defined by both compartments[0] and compartments[1]"],
     ),
+    (
+        "nan",
+        "initial = 5.0",
+        "initial = nan",
+        ModelError,
+        ["species 'R'.initial", "no value (NaN) and no rule"],
+    ),
+    (
+        "flag-type",
+        'volume_unit = "pL"',
+        'volume_unit = "pL"\nrequire_units = "no"',
+        ModelError,
+        ["model.require_units", "expected true or false"],
+    ),
+    (
+        "missing-units",
+        'initial = 5.0\nunits = "nM"',
+        'initial = 5.0\nunits = ""',
+        UnitError,
+        ["species 'R'.units", "empty unit"],
+    ),
 ]
 
 
@@ -375,3 +399,36 @@ compartment = ""
     path.write_text(text.replace('units = "1/min"', 'units = "1/(nM*min)"'))
     with pytest.raises(UnitError, match=r"reaction 'deg'\.kf: .* needs '1/s'"):
         load_model_file(path)
+
+
+def test_validate_python_model_collects_problems():
+    """Models built in Python (not from a file) get the same checks; problems are listed."""
+    from dataclasses import replace
+
+    from jaksim.spec.model import Parameter, Reaction
+    from jaksim.spec.validate import MAX_REPORTED, validate_model
+
+    model = load_model_file(DATA / "binding.toml")
+    bad = replace(
+        model,
+        source_file="",
+        reactions=(
+            Reaction("r1", (("L", "1"),), (("LR", 1.0),), "kon*L"),  # stoichiometry as text
+            Reaction("r2", (("L", True),), (), "kon*L"),  # a bool is not a number
+            Reaction("r3", (("L", 1.0),), (), "kon*L", modifiers=("Rr",)),
+        ),
+    )
+    with pytest.raises(ModelError) as info:
+        validate_model(bad, file="python-model")
+    message = str(info.value)
+    assert message.startswith("python-model: 3 problems:")
+    assert "reaction 'r1'.reactants: stoichiometry of 'L' must be a number > 0, got '1'" in message
+    assert "reaction 'r2'.reactants: stoichiometry of 'L' must be a number > 0, got True" in message
+    assert "reaction 'r3'.modifiers: unknown species 'Rr' (did you mean 'R'?)" in message
+    extra = tuple(Parameter(f"k{i}", 1.0, "1/s") for i in range(MAX_REPORTED + 5))
+    with pytest.raises(
+        ModelError,
+        match=rf": {MAX_REPORTED + 5} problems:\n(.*\n){{{MAX_REPORTED}}}"
+        r"  \.\.\. and 5 more$",
+    ):
+        validate_model(replace(model, parameters=model.parameters + extra))

@@ -160,3 +160,14 @@ def test_unknown_template_in_use(tmp_path):
 def test_module_file_is_not_a_model():
     with pytest.raises(ModelError, match="template module"):
         load_model_file(DATA / "modules" / "binding_module.toml")
+
+
+@pytest.mark.parametrize(
+    "module", ["jaksim.spec.templates", "jaksim.spec.builder", "jaksim.spec.units"]
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

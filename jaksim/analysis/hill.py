@@ -143,8 +143,15 @@ def fit_hill(
     upper = [np.inf, np.inf, lx.max() + 3.0, max_hill]
     p0[2] = float(np.clip(p0[2], lower[2], upper[2]))
     popt, pcov = curve_fit(
-        hill_curve, x, y, p0=p0, sigma=sigma, absolute_sigma=sigma is not None,
-        bounds=(lower, upper), x_scale=[span, span, 1.0, 1.0], max_nfev=10_000,
+        hill_curve,
+        x,
+        y,
+        p0=p0,
+        sigma=sigma,
+        absolute_sigma=sigma is not None,
+        bounds=(lower, upper),
+        x_scale=[span, span, 1.0, 1.0],
+        max_nfev=10_000,
     )
     se = np.sqrt(np.clip(np.diag(pcov), 0.0, None))
     rss = float(np.sum((hill_curve(x, *popt) - y) ** 2))

@@ -28,8 +28,11 @@ __all__ = [
 
 
 def _unit_problem(d: int, names: Sequence[str] | None = None) -> dict[str, Any]:
-    return {"num_vars": d, "names": list(names or [f"x{i}" for i in range(d)]),
-            "bounds": [[0.0, 1.0]] * d}
+    return {
+        "num_vars": d,
+        "names": list(names or [f"x{i}" for i in range(d)]),
+        "bounds": [[0.0, 1.0]] * d,
+    }
 
 
 def saltelli_unit_sample(
@@ -38,8 +41,9 @@ def saltelli_unit_sample(
     """Saltelli's sample on the unit cube, shape (n * (d + 2), d) (``2d + 2`` with
     second order); ``n`` a power of 2. Scrambled with a seed drawn from ``rng``."""
     seed = int((rng or np.random.default_rng()).integers(2**31 - 1))
-    return sobol_sample.sample(_unit_problem(d), n, calc_second_order=second_order,
-                               scramble=True, seed=seed)
+    return sobol_sample.sample(
+        _unit_problem(d), n, calc_second_order=second_order, scramble=True, seed=seed
+    )
 
 
 def sobol_from_unit_sample(
@@ -53,11 +57,22 @@ def sobol_from_unit_sample(
         One row per input: ``parameter, S1, S1_conf, ST, ST_conf`` (95 % bootstrap
         half-widths).
     """
-    res = sobol_analyze.analyze(_unit_problem(len(names), names), np.asarray(y, dtype=float),
-                                calc_second_order=second_order, print_to_console=False,
-                                seed=0)
-    return pd.DataFrame({"parameter": list(names), "S1": res["S1"], "S1_conf": res["S1_conf"],
-                         "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    res = sobol_analyze.analyze(
+        _unit_problem(len(names), names),
+        np.asarray(y, dtype=float),
+        calc_second_order=second_order,
+        print_to_console=False,
+        seed=0,
+    )
+    return pd.DataFrame(
+        {
+            "parameter": list(names),
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": res["ST"],
+            "ST_conf": res["ST_conf"],
+        }
+    )
 
 
 def sobol_indices(
@@ -90,8 +105,9 @@ def sobol_indices(
     names = list(bounds)
     lo = np.array([bounds[k][0] for k in names], dtype=float)
     hi = np.array([bounds[k][1] for k in names], dtype=float)
-    u = saltelli_unit_sample(len(names), n, second_order=second_order,
-                             rng=np.random.default_rng(seed))
+    u = saltelli_unit_sample(
+        len(names), n, second_order=second_order, rng=np.random.default_rng(seed)
+    )
     y = np.asarray(func(lo + u * (hi - lo)), dtype=float)
     return sobol_from_unit_sample(y, names, second_order=second_order)
 
@@ -152,7 +168,9 @@ def local_sensitivity(
     with np.errstate(divide="ignore", invalid="ignore"):
         logy = np.log(np.where(y > 0, y, np.nan))
     s = (logy[0::2] - logy[1::2]) / (2.0 * np.log1p(rel_step))
-    return xr.DataArray(s, dims=("parameter", "time", "observable"),
-                        coords={"parameter": list(parameters), "time": np.asarray(t_eval),
-                                "observable": obs},
-                        name="sensitivity")
+    return xr.DataArray(
+        s,
+        dims=("parameter", "time", "observable"),
+        coords={"parameter": list(parameters), "time": np.asarray(t_eval), "observable": obs},
+        name="sensitivity",
+    )

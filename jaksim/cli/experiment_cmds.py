@@ -23,8 +23,14 @@ def _check(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from ..experiment import run_experiment
 
-    out = run_experiment(args.file, out=args.out, resume=args.resume, workers=args.workers,
-                         scheduler=args.scheduler, quiet=args.quiet)
+    out = run_experiment(
+        args.file,
+        out=args.out,
+        resume=args.resume,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        quiet=args.quiet,
+    )
     if not args.quiet:
         print(f"results: {out}")
     return 0
@@ -33,8 +39,9 @@ def _run(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from ..plot.results import plot_results
 
-    figure = plot_results(args.results, kind=args.kind, out=args.out, observable=args.observable,
-                          readout=args.readout)
+    figure = plot_results(
+        args.results, kind=args.kind, out=args.out, observable=args.observable, readout=args.readout
+    )
     print(f"figure: {figure}")
     return 0
 
@@ -48,22 +55,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run an experiment file (simulations, sweeps, assays)")
     p.add_argument("file", help="experiment .toml file")
     p.add_argument("--out", type=Path, help="results directory (default: the file's output)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run, keeping its finished chunks")
-    p.add_argument("--workers", type=int, default=None,
-                   help="solver threads (local) or worker processes (local Dask cluster)")
-    p.add_argument("--scheduler", default=None,
-                   help="Dask scheduler address, e.g. tcp://host:8786 (distributed run)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run, keeping its finished chunks",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="solver threads (local) or worker processes (local Dask cluster)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://host:8786 (distributed run)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("plot", help="plot a results directory")
     p.add_argument("results", type=Path, help="results directory written by `jaksim run`")
-    p.add_argument("--out", type=Path, default=None,
-                   help="figure file; format from the extension (.png, .svg, .pdf)")
-    p.add_argument("--kind", choices=("auto", "timecourse", "dose-response", "heatmap"),
-                   default="auto", help="figure type (auto: from the sweep's shape)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="figure file; format from the extension (.png, .svg, .pdf)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=("auto", "timecourse", "dose-response", "heatmap"),
+        default="auto",
+        help="figure type (auto: from the sweep's shape)",
+    )
     p.add_argument("--observable", default=None, help="observable to show (default: first)")
-    p.add_argument("--readout", default=None,
-                   help="readout for dose-response / heatmap, e.g. pSTAT3_total:peak")
+    p.add_argument(
+        "--readout",
+        default=None,
+        help="readout for dose-response / heatmap, e.g. pSTAT3_total:peak",
+    )
     p.set_defaults(func=_plot)

@@ -1,6 +1,6 @@
 """Content-hashed on-disk cache of generated kernel modules.
 
-Each model structure gets one module file ``<cache>/<jaksim version>/k_<hash>.py``. It is
+Each model structure gets one module file ``<cache>/v<version>-abi<N>/k_<hash>_<src>.py``. It is
 written once, atomically (temporary file + :func:`os.replace`), and never rewritten: numba's
 ``cache=True`` keys its ``__pycache__/*.nbi/.nbc`` files on the source file's path and
 modification time, so a stable file means a second process loads the machine code instead
@@ -96,10 +96,16 @@ def _write_once(path: Path, source: str) -> None:
 
 
 def load_kernel_module(source: str, digest: str, *, jit: bool) -> ModuleType:
-    """Write ``source`` to the cache (once) and import it, as numba cfuncs or plain Python."""
-    path = kernel_cache_dir() / f"k_{digest[:32]}.py"
+    """Write ``source`` to the cache (once) and import it, as numba cfuncs or plain Python.
+
+    The file is named by the structure hash *and* a hash of the source text, so a change of
+    the code generator can never pick up a stale module even if :data:`KERNEL_ABI` was not
+    bumped.
+    """
+    stem = f"k_{digest[:16]}_{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    path = kernel_cache_dir() / f"{stem}.py"
     _write_once(path, source)
-    name = f"jaksim_kernel_{digest[:32]}" + ("" if jit else "_py")
+    name = f"jaksim_kernel_{stem}" + ("" if jit else "_py")
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

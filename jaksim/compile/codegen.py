@@ -19,7 +19,7 @@ computed symbols), emitting only structurally nonzero entries.
 
 from __future__ import annotations
 
-from jaksim.compile.layout import Layout, topo_order
+from jaksim.compile.layout import Layout, computed_closure, topo_order
 from jaksim.spec import expr as ex
 
 __all__ = ["generate_source", "jacobian_entries"]
@@ -66,15 +66,7 @@ class _Emitter:
         return ex.to_python(e, _local)
 
     def needed(self, exprs: list[ex.Expr]) -> list[str]:
-        """Computed symbols that ``exprs`` use, transitively, in evaluation order."""
-        want: set[str] = set()
-        stack = [s for e in exprs for s in e.symbols()]
-        while stack:
-            name = stack.pop()
-            if name in self.layout.computed and name not in want:
-                want.add(name)
-                stack.extend(self.layout.computed[name].symbols())
-        return [n for n in self.layout.computed if n in want]
+        return computed_closure(self.layout.computed, exprs)
 
     def bindings(self, exprs: list[ex.Expr], y: str = "y") -> list[str]:
         """Lines binding every symbol ``exprs`` need, then the computed symbols they need."""
@@ -202,6 +194,7 @@ def _init_body(em: _Emitter, layout: Layout) -> list[str]:
     defs.update(layout.initial)
     order = topo_order(defs, what="initial assignments / assignment rules", file=None)
     used = set().union(*(e.symbols() for e in defs.values())) | set(layout.initial)
+    body.append("t = 0.0  # initial assignments may use time; they hold at t = 0")
     body += [f"{_local(s)} = y_in[{i}]" for s, i in em.y.items() if s in used]
     body += [f"{_local(s)} = p[{i}]" for s, i in em.p.items() if s in used]
     body += [f"{_local(name)} = {em.src(defs[name])}" for name in order]

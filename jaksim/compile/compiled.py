@@ -16,7 +16,7 @@ import numpy as np
 from jaksim.compile.cache import load_kernel_module, structure_hash
 from jaksim.compile.codegen import generate_source
 from jaksim.compile.conservation import conservation_matrix
-from jaksim.compile.layout import Layout, build_layout
+from jaksim.compile.layout import Layout, build_layout, computed_closure
 from jaksim.spec.model import Model
 
 __all__ = ["CompiledModel", "compile_model"]
@@ -40,6 +40,8 @@ class CompiledModel:
     ----------
     y0, p0 : ndarray
         Default state (after ``init``) and parameter vectors, shapes (n_state,), (n_param,).
+    autonomous : bool
+        True when the right-hand side does not depend on time explicitly (``d f/dt = 0``).
     jac_sparsity : ndarray of bool, shape (n_state, n_state)
         Structurally nonzero Jacobian entries (the only ones ``jac`` writes).
     event_targets : tuple of tuple of (str, int)
@@ -66,6 +68,7 @@ class CompiledModel:
     event_targets: tuple[tuple[tuple[str, int], ...], ...]
     reaction_ids: tuple[str, ...]
     jit: bool
+    autonomous: bool
     layout: Layout = field(repr=False)
     conservation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
@@ -147,6 +150,7 @@ def compile_model(model: Model, *, jit: bool = True) -> CompiledModel:
         tuple(("y", sidx[v]) if v in sidx else ("p", pidx[v]) for v, _ in items)
         for items in layout.event_assignments
     )
+    rhs_computed = [layout.computed[c] for c in computed_closure(layout.computed, layout.dydt)]
     compiled = CompiledModel(
         model=model,
         state_ids=layout.state_ids,
@@ -166,6 +170,7 @@ def compile_model(model: Model, *, jit: bool = True) -> CompiledModel:
         event_targets=targets,
         reaction_ids=layout.reaction_ids,
         jit=jit,
+        autonomous=not any(e.uses_time() for e in (*layout.dydt, *rhs_computed)),
         layout=layout,
     )
     _, laws = conservation_matrix(compiled)

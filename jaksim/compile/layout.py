@@ -7,7 +7,7 @@ only (ids, stoichiometry, expression texts), never on parameter or initial value
 Classification of symbols
 -------------------------
 * **state** (``y``): species that reactions change (neither ``boundary`` nor ``constant``) and
-  has no assignment rule, in species order; then rate-rule targets (parameters, compartments,
+  that have no rule, in species order; then rate-rule targets (parameters, compartments,
   boundary species) in rate-rule order.
 * **computed**: assignment-rule targets and observables (``model.assignments``) and reaction
   extent rates (symbol = reaction id, amount/time, as in SBML), evaluated in dependency order.
@@ -25,19 +25,21 @@ volume change, as in SBML). ``dV/dt`` is the rate rule, or for an assignment rul
 time derivative through rate-ruled states and explicit time (an assignment that depends on
 reaction-driven species is refused). Species with ``amount=True`` and species with their own
 rate rule get no dilution term. A compartment changed by an *event* while it holds
-concentration species is refused (the jump would need the amount formulation).
+concentration species is refused (the jump would need the amount formulation). A size that
+lives in ``p`` and is changed by a protocol, or an assignment-rule size whose inputs jump, does
+not rescale the concentrations (only continuous volume change is modelled).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import ModelError
 from jaksim.spec.model import Model
 
-__all__ = ["Layout", "build_layout", "topo_order"]
+__all__ = ["Layout", "build_layout", "computed_closure", "topo_order"]
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,11 @@ class Layout:
     event_assignments : tuple of tuple of (target, Expr)
         Per event, the assignments executed when it fires.
     reaction_ids : tuple of str
-    stoich_amount : tuple of tuple of (state index, reaction index, coefficient)
-        Amount-sense stoichiometry entries (before volume scaling, conversion factors included
-        only when they are plain numbers is left to the caller: see ``conversion``).
+    stoich_amount : tuple of (state index, reaction index, coefficient)
+        Net stoichiometry entries of reaction-driven states (amount sense, no volumes and no
+        conversion factors).
     conversion : dict[int, str]
-        State index -> conversion-factor parameter id.
+        State index -> conversion-factor symbol, for states whose species has one.
     state_compartment : tuple of str | None
         Compartment of each state species whose value is a concentration (None for amounts,
         rate-rule targets).
@@ -116,10 +118,23 @@ def topo_order(definitions: dict[str, ex.Expr], *, what: str, file: str | None) 
     return order
 
 
-def _parse(text: str, context: str, known: Iterable[str], shadowed: set[str], file: str | None):
+def computed_closure(computed: dict[str, ex.Expr], exprs: Iterable[ex.Expr]) -> list[str]:
+    """Computed symbols that ``exprs`` use, transitively, in evaluation (dict) order."""
+    want: set[str] = set()
+    stack = [s for e in exprs for s in e.symbols()]
+    while stack:
+        name = stack.pop()
+        if name in computed and name not in want:
+            want.add(name)
+            stack.extend(computed[name].symbols())
+    return [n for n in computed if n in want]
+
+
+def _parse(text: str, context: str, symbols: set[str], file: str | None) -> ex.Expr:
+    """Parse, check that every symbol is known, and bind the constants no symbol shadows."""
     e = ex.parse(text, context=context)
-    ex.check_symbols(e, known, context=context, file=file)
-    return ex.bind_constants(e, shadowed)
+    ex.check_symbols(e, symbols, context=context, file=file)
+    return ex.bind_constants(e, symbols)
 
 
 def build_layout(model: Model) -> Layout:
@@ -135,6 +150,11 @@ def build_layout(model: Model) -> Layout:
     comps = {c.id: c for c in model.compartments}
     species = {s.id: s for s in model.species}
     assigned = {a.id for a in model.assignments}
+    if len(assigned) != len(model.assignments):
+        twice = sorted(
+            {a.id for a in model.assignments if [b.id for b in model.assignments].count(a.id) > 1}
+        )
+        raise ModelError(f"more than one assignment for {twice}", file=file, field="assignments")
     rate_rule_vars = [r.variable for r in model.rate_rules]
     ids_with_rules = assigned | set(rate_rule_vars)
 
@@ -188,13 +208,12 @@ def build_layout(model: Model) -> Layout:
     if clash or len(set(reaction_ids)) != len(reaction_ids):
         raise ModelError(f"reaction id(s) also used for another component: {clash}", file=file)
     symbols = set(state_ids) | set(param_ids) | assigned | set(reaction_ids)
-    shadowed = symbols
 
     # assignment rules / observables
     definitions: dict[str, ex.Expr] = {}
     for a in model.assignments:
         context = f"assignment {a.id!r} expression"
-        definitions[a.id] = _parse(a.expression, context, symbols, shadowed, file)
+        definitions[a.id] = _parse(a.expression, context, symbols, file)
 
     # reactions: extent rates in amount/time
     stoich: list[tuple[int, int, float]] = []
@@ -205,7 +224,7 @@ def build_layout(model: Model) -> Layout:
         local = local_maps[r.id]
         rate = ex.rename(ex.parse(r.rate, context=context), local)
         ex.check_symbols(rate, symbols | set(local.values()), context=context, file=file)
-        rate = ex.bind_constants(rate, shadowed | set(local.values()))
+        rate = ex.bind_constants(rate, symbols | set(local.values()))
         if r.compartment is not None:
             if r.compartment not in comps:
                 raise ModelError(
@@ -245,18 +264,21 @@ def build_layout(model: Model) -> Layout:
                 term = ex.mul(ex.Sym(s.conversion_factor), term)
             dydt[i] = ex.add(dydt[i], term)
 
+    for rr in model.rate_rules:
+        context = f"rate rule for {rr.variable!r}"
+        dydt[state_index[rr.variable]] = _parse(rr.expression, context, symbols, file)
+
+    diluted = _add_dilution(model, state_ids, reacting, dydt, definitions, file)
+
+    resolve = _rate_of_resolver(dict(zip(state_ids, dydt, strict=True)), set(definitions), file)
+    dydt = [resolve(d) for d in dydt]
+    definitions = {name: resolve(e) for name, e in definitions.items()}
     order = topo_order(definitions, what="assignment rules / reaction rates", file=file)
     computed = {name: definitions[name] for name in order}
 
-    for rr in model.rate_rules:
-        context = f"rate rule for {rr.variable!r}"
-        dydt[state_index[rr.variable]] = _parse(rr.expression, context, symbols, shadowed, file)
-
-    diluted = _add_dilution(model, state_ids, reacting, dydt, computed, file)
-
     initial = {
-        ia.variable: _parse(
-            ia.expression, f"initial assignment for {ia.variable!r}", symbols, shadowed, file
+        ia.variable: resolve(
+            _parse(ia.expression, f"initial assignment for {ia.variable!r}", symbols, file)
         )
         for ia in model.initial_assignments
     }
@@ -271,7 +293,7 @@ def build_layout(model: Model) -> Layout:
     triggers = []
     event_assignments = []
     for ev in model.events:
-        triggers.append(_parse(ev.trigger, f"event {ev.id!r} trigger", symbols, shadowed, file))
+        triggers.append(resolve(_parse(ev.trigger, f"event {ev.id!r} trigger", symbols, file)))
         items = []
         for ea in ev.assignments:
             if ea.variable not in state_index and ea.variable not in param_ids:
@@ -281,7 +303,7 @@ def build_layout(model: Model) -> Layout:
                     field=f"event {ev.id!r}",
                 )
             context = f"event {ev.id!r} assignment to {ea.variable!r}"
-            items.append((ea.variable, _parse(ea.expression, context, symbols, shadowed, file)))
+            items.append((ea.variable, resolve(_parse(ea.expression, context, symbols, file))))
         event_assignments.append(tuple(items))
 
     state_compartment = tuple(
@@ -306,6 +328,39 @@ def build_layout(model: Model) -> Layout:
         rate_rule_states=frozenset(range(len(reacting), len(state_ids))),
         diluted_states=frozenset(diluted),
     )
+
+
+def _rate_of_resolver(
+    rates: dict[str, ex.Expr], computed: set[str], file: str | None
+) -> Callable[[ex.Expr], ex.Expr]:
+    """Return a function replacing ``rateOf(x)`` by ``dx/dt`` (SBML's rateOf csymbol).
+
+    ``dx/dt`` is the state's right-hand side (itself resolved), 0 for a constant; the rate of
+    an assignment-rule variable or reaction is refused.
+    """
+
+    def resolve(e: ex.Expr, depth: int = 0) -> ex.Expr:
+        if depth > len(rates):
+            raise ModelError("circular rateOf() references", file=file)
+
+        def visit(node: ex.Expr) -> ex.Expr:
+            node = ex.rebuild(node, visit)
+            if not (isinstance(node, ex.Call) and node.fn == "rateOf"):
+                return node
+            (arg,) = node.args
+            if not isinstance(arg, ex.Sym):
+                raise ModelError(f"rateOf() needs a variable, got '{ex.to_text(arg)}'", file=file)
+            if arg.name in computed:
+                raise ModelError(
+                    f"rateOf({arg.name}) of an assignment-rule variable or reaction is not "
+                    "supported",
+                    file=file,
+                )
+            return resolve(rates[arg.name], depth + 1) if arg.name in rates else ex.ZERO
+
+        return visit(e)
+
+    return resolve
 
 
 def _add_dilution(

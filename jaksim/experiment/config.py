@@ -26,6 +26,8 @@ from ..spec.units import format_dimension, parse_unit
 
 __all__ = [
     "Quantity",
+    "Concentration",
+    "Time",
     "ExperimentSection",
     "ModelSection",
     "TimeSection",
@@ -64,7 +66,7 @@ def _parse_quantity(raw: Any) -> Quantity:
         return raw
     if isinstance(raw, bool) or isinstance(raw, int | float):
         raise ValueError(
-            f"missing unit for {raw!r}: write e.g. \"{raw} nM\" or {{ value = {raw}, unit = \"nM\" }}"
+            f'missing unit for {raw!r}: write e.g. "{raw} nM" or {{ value = {raw}, unit = "nM" }}'
         )
     if isinstance(raw, str):
         number, _, unit = raw.strip().partition(" ")
@@ -73,12 +75,12 @@ def _parse_quantity(raw: Any) -> Quantity:
         except ValueError:
             raise ValueError(f"expected '<number> <unit>' such as \"10 nM\", got {raw!r}") from None
         if not unit.strip():
-            raise ValueError(f"missing unit in {raw!r}: write e.g. \"{number} nM\"")
+            raise ValueError(f'missing unit in {raw!r}: write e.g. "{number} nM"')
         raw = {"value": value, "unit": unit.strip()}
     if isinstance(raw, dict):
         extra = set(raw) - {"value", "unit"}
         if extra or "value" not in raw or "unit" not in raw:
-            raise ValueError(f"expected a table {{ value = ..., unit = \"...\" }}, got {raw!r}")
+            raise ValueError(f'expected a table {{ value = ..., unit = "..." }}, got {raw!r}')
         value, unit = raw["value"], raw["unit"]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"'value' must be a number, got {value!r}")
@@ -91,7 +93,7 @@ def _parse_quantity(raw: Any) -> Quantity:
         if not math.isfinite(value):
             raise ValueError(f"value must be finite, got {value!r}")
         return Quantity(float(value), unit)
-    raise ValueError(f"expected a quantity such as \"10 nM\", got {type(raw).__name__} {raw!r}")
+    raise ValueError(f'expected a quantity such as "10 nM", got {type(raw).__name__} {raw!r}')
 
 
 def _dimension(dim: tuple[float, ...], what: str):
@@ -354,7 +356,9 @@ class SensitivitySection(_Closed):
     @model_validator(mode="after")
     def _power_of_two(self) -> SensitivitySection:
         if self.samples & (self.samples - 1):
-            raise ValueError(f"'samples' must be a power of 2 for Sobol' sequences, got {self.samples}")
+            raise ValueError(
+                f"'samples' must be a power of 2 for Sobol' sequences, got {self.samples}"
+            )
         return self
 
 

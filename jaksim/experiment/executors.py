@@ -38,8 +38,9 @@ class InProcessExecutor(Executor):
 
 
 @contextmanager
-def dask_executor(scheduler: str | None = None, workers: int | None = None
-                  ) -> AbstractContextManager[Executor]:
+def dask_executor(
+    scheduler: str | None = None, workers: int | None = None
+) -> AbstractContextManager[Executor]:
     """A Dask distributed executor for the scheduler at ``scheduler`` (``tcp://host:8786``),
     or for a new local cluster of ``workers`` processes when ``scheduler`` is None.
     The client (and a cluster it started) is closed on exit."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..spec.errors import ConfigError, did_you_mean
+from ..spec.errors import ConfigError, JaksimError, did_you_mean
 from .config import ExperimentConfig
 from .kinds import get_kind, kind_names
 
@@ -50,14 +50,11 @@ class LoadedConfig:
         return self.config.experiment.kind
 
     def output_dir(self, override: str | Path | None = None) -> Path:
-        """``override``, else ``[experiment] output`` (relative to the file), else
-        ``results/<name>`` in the current directory."""
+        """``override``, else ``[experiment] output``, else ``results/<name>``; relative
+        paths are relative to the current directory (shipped files may be read-only)."""
         if override is not None:
             return Path(override)
-        out = self.config.experiment.output
-        if out is None:
-            return Path("results") / self.config.experiment.name
-        return Path(out) if Path(out).is_absolute() else self.base_dir / out
+        return Path(self.config.experiment.output or Path("results") / self.config.experiment.name)
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:
@@ -95,7 +92,9 @@ def _fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(cls.model_fields) if cls is not None else []
 
 
-def _first_error(err: ValidationError, root: type[BaseModel], file: str, prefix: tuple) -> ConfigError:
+def _first_error(
+    err: ValidationError, root: type[BaseModel], file: str, prefix: tuple
+) -> ConfigError:
     # Only the first error: the file is usually fixed one key at a time and a wall of
     # pydantic's union-branch errors hides the actual problem.
     e = err.errors(include_url=False)[0]
@@ -152,7 +151,7 @@ def load_config(path: str | Path) -> LoadedConfig:
     Parameters
     ----------
     path : str or Path
-        The ``.toml`` file.
+        The ``.toml`` file, or the name of a shipped experiment (``"il6_timecourse"``).
 
     Raises
     ------
@@ -161,6 +160,13 @@ def load_config(path: str | Path) -> LoadedConfig:
         or inconsistent tables; the message names the file and key path.
     """
     path = Path(path)
+    if not path.exists() and not path.suffix:
+        from ..io.registry import shipped_path
+
+        try:
+            path = shipped_path("experiments", str(path))
+        except JaksimError as err:
+            raise ConfigError(err.message, file=str(path)) from None
     try:
         text = path.read_text()
     except OSError as err:
@@ -187,8 +193,11 @@ def _cross_checks(loaded: LoadedConfig) -> None:
                 field="sensitivity",
             )
         if not cfg.readouts:
-            raise ConfigError("[sensitivity] needs at least one [[readouts]] entry", file=file,
-                              field="sensitivity")
+            raise ConfigError(
+                "[sensitivity] needs at least one [[readouts]] entry",
+                file=file,
+                field="sensitivity",
+            )
     elif sampled and sweep.sampling is None:
         raise ConfigError(
             f"axes {sampled} are ranges without 'points': add [sweep.sampling] "

@@ -35,11 +35,18 @@ def readout_specs(loaded: LoadedConfig, time_unit: str) -> tuple[ReadoutSpec, ..
             specs.append(ReadoutSpec(f"{r.observable}:{m}", r.observable, m, None))
         for q in r.at:
             when = convert(q.value, q.unit, time_unit)
-            specs.append(ReadoutSpec(f"{r.observable}:value_at_{_label(q)}", r.observable,
-                                     "value_at", when))
+            specs.append(
+                ReadoutSpec(f"{r.observable}:value_at_{_label(q)}", r.observable, "value_at", when)
+            )
             if "percent_inhibition" in r.metrics:
-                specs.append(ReadoutSpec(f"{r.observable}:percent_inhibition_at_{_label(q)}",
-                                         r.observable, "percent_inhibition", when))
+                specs.append(
+                    ReadoutSpec(
+                        f"{r.observable}:percent_inhibition_at_{_label(q)}",
+                        r.observable,
+                        "percent_inhibition",
+                        when,
+                    )
+                )
     return tuple(specs)
 
 
@@ -108,15 +115,17 @@ def _param_factor(model: Any, pid: str, unit: str, where: str, file: str) -> flo
         par = model.get_parameter(pid)
     except KeyError:
         raise ConfigError(
-            f"model {model.id!r} has no parameter {pid!r}{did_you_mean(pid, model.parameter_ids())}",
+            f"model {model.id!r} has no parameter {pid!r}"
+            f"{did_you_mean(pid, model.parameter_ids())}",
             file=file,
             field=where,
         ) from None
     try:
         return convert(1.0, unit, par.units or "dimensionless")
     except JaksimError as err:
-        raise ConfigError(f"parameter {pid!r} is in {par.units!r}: {err.message}", file=file,
-                          field=where) from None
+        raise ConfigError(
+            f"parameter {pid!r} is in {par.units!r}: {err.message}", file=file, field=where
+        ) from None
 
 
 def _species(model: Any, sid: str, where: str, file: str) -> None:
@@ -149,15 +158,17 @@ def make_plan(loaded: LoadedConfig, table: SweepTable, engine: Engine) -> Experi
     try:
         model = engine.load(ModelRef(base.ref))
     except JaksimError as err:
-        raise ConfigError(f"cannot load model {cfg.model.ref!r}: {err}", file=file,
-                          field="model.ref") from None
+        raise ConfigError(
+            f"cannot load model {cfg.model.ref!r}: {err}", file=file, field="model.ref"
+        ) from None
     if probe.drug is not None:
         try:
             model = engine.load(probe)
         except JaksimError as err:
             where = "protocol.drug" if drug_axis is None else "sweep.axes (drug)"
-            raise ConfigError(f"cannot add drug {probe.drug!r}: {err}", file=file,
-                              field=where) from None
+            raise ConfigError(
+                f"cannot add drug {probe.drug!r}: {err}", file=file, field=where
+            ) from None
     tu, cu = model.time_unit, model.concentration_unit
     t = cfg.time
     if t.values is not None:
@@ -175,16 +186,19 @@ def make_plan(loaded: LoadedConfig, table: SweepTable, engine: Engine) -> Experi
     if drug is not None and drug.concentration is not None:
         q = drug.concentration
         fixed_params["drug_conc"] = q.value * _param_factor(
-            model, "drug_conc", q.unit, "protocol.drug.concentration", file)
+            model, "drug_conc", q.unit, "protocol.drug.concentration", file
+        )
     stimuli = []
     for i, s in enumerate(cfg.protocol.stimulus):
         _species(model, s.species, f"protocol.stimulus[{i}].species", file)
-        stimuli.append(StimulusSpec(
-            s.species,
-            convert(s.concentration.value, s.concentration.unit, cu),
-            convert(s.time.value, s.time.unit, tu),
-            convert(s.washout.value, s.washout.unit, tu) if s.washout else None,
-        ))
+        stimuli.append(
+            StimulusSpec(
+                s.species,
+                convert(s.concentration.value, s.concentration.unit, cu),
+                convert(s.time.value, s.time.unit, tu),
+                convert(s.washout.value, s.washout.unit, tu) if s.washout else None,
+            )
+        )
     axis_map: dict[str, tuple[str, str, float, float | None]] = {}
     for i, a in enumerate(cfg.sweep.axes if cfg.sweep else []):
         where = f"sweep.axes[{i}]"
@@ -192,8 +206,9 @@ def make_plan(loaded: LoadedConfig, table: SweepTable, engine: Engine) -> Experi
             name = f"{where}.name"
             factor = 1.0 if a.relative else _param_factor(model, a.name, a.unit, name, file)
             # a relative factor scales the file's override when there is one
-            default = (fixed_params.get(a.name, model.get_parameter(a.name).value)
-                       if a.relative else None)
+            default = (
+                fixed_params.get(a.name, model.get_parameter(a.name).value) if a.relative else None
+            )
             axis_map[a.key] = ("parameter", a.name, factor, default)
         elif a.kind == "drug_conc":
             factor = _param_factor(model, "drug_conc", a.unit, f"{where}.unit", file)
@@ -202,8 +217,9 @@ def make_plan(loaded: LoadedConfig, table: SweepTable, engine: Engine) -> Experi
             _species(model, a.name, f"{where}.name", file)
             axis_map[a.key] = (a.kind, a.name, convert(1.0, a.unit, cu), None)
     known = set(model.species_ids()) | {x.id for x in model.assignments}
-    observables = list(dict.fromkeys([*(r.observable for r in cfg.readouts),
-                                      *cfg.experiment.observables]))
+    observables = list(
+        dict.fromkeys([*(r.observable for r in cfg.readouts), *cfg.experiment.observables])
+    )
     for name in observables:
         if name not in known:
             raise ConfigError(
@@ -215,7 +231,21 @@ def make_plan(loaded: LoadedConfig, table: SweepTable, engine: Engine) -> Experi
     readouts = readout_specs(loaded, tu)
     for spec in readouts:
         if spec.when is not None and not 0.0 <= spec.when <= t_eval[-1]:
-            raise ConfigError(f"readout time {spec.when:g} {tu} is outside the simulated span",
-                              file=file, field="readouts")
-    return ExperimentPlan(loaded, base, model, t_eval, table, fixed_params, fixed_initial,
-                          tuple(stimuli), tuple(observables), readouts, axis_map)
+            raise ConfigError(
+                f"readout time {spec.when:g} {tu} is outside the simulated span",
+                file=file,
+                field="readouts",
+            )
+    return ExperimentPlan(
+        loaded,
+        base,
+        model,
+        t_eval,
+        table,
+        fixed_params,
+        fixed_initial,
+        tuple(stimuli),
+        tuple(observables),
+        readouts,
+        axis_map,
+    )

@@ -77,8 +77,11 @@ def _plan(loaded: LoadedConfig, engine: Engine) -> tuple[ExperimentPlan, list[in
     plan = make_plan(loaded, table, engine)
     ranges = chunk_ranges(table, cfg.experiment.chunk_size)
     seeds = [int(s.generate_state(1)[0]) for s in chunk_root.spawn(len(ranges))]
-    seed_info = {"seed": cfg.experiment.seed, "sampling_spawn_key": list(sample_seed.spawn_key),
-                 "chunk_seeds": seeds}
+    seed_info = {
+        "seed": cfg.experiment.seed,
+        "sampling_spawn_key": list(sample_seed.spawn_key),
+        "chunk_seeds": seeds,
+    }
     return plan, ranges, seed_info
 
 
@@ -143,8 +146,14 @@ def run_simulation(loaded: LoadedConfig, opts: RunOptions) -> Path:
     finished = sum(ranges[i][1] - ranges[i][0] for i in store.done)
     with (
         _executor(loaded, opts) as executor,
-        tqdm(total=plan.table.n, initial=finished, unit="member", disable=opts.quiet,
-             desc=cfg.experiment.name, smoothing=0.05) as bar,
+        tqdm(
+            total=plan.table.n,
+            initial=finished,
+            unit="member",
+            disable=opts.quiet,
+            desc=cfg.experiment.name,
+            smoothing=0.05,
+        ) as bar,
     ):
         _drive(executor, todo, task, store, plan, bar, opts.on_chunk)
     store.finalize()
@@ -172,9 +181,20 @@ def _write_sensitivity(out: Path, plan: ExperimentPlan) -> None:
     pd.concat(frames).to_csv(out / "sensitivity.csv", index=False)
 
 
+def _window(executor: Executor) -> int:
+    """Chunks in flight: one for the in-process executor (it computes at submission, so
+    more would only hold results in memory), else two per worker thread to keep them busy."""
+    if isinstance(executor, InProcessExecutor):
+        return 1
+    client = getattr(executor, "_client", None)  # dask.distributed's ClientExecutor
+    if client is not None:
+        return 2 * max(1, sum(client.nthreads().values()))
+    return 2 * max(1, getattr(executor, "_max_workers", 2))
+
+
 def _drive(executor, todo, task, store, plan, bar, on_chunk) -> None:
     """Submit chunks with a bounded number in flight; write each as it finishes."""
-    window = 2 * max(1, getattr(executor, "_max_workers", 0) or 4)
+    window = _window(executor)
     pending: dict[Future, int] = {}
     queue = list(todo)
     written = 0

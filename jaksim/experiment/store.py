@@ -128,8 +128,7 @@ class ResultStore:
             attrs=m["attrs"],
         )
         stem = f"chunk_{result.index:05d}"
-        _atomic_write(self.chunk_dir / f"{stem}.nc",
-                      lambda p: ds.to_netcdf(p, engine=ENGINE))
+        _atomic_write(self.chunk_dir / f"{stem}.nc", lambda p: ds.to_netcdf(p, engine=ENGINE))
         tidy = tidy_readouts(ds)
         _atomic_write(self.chunk_dir / f"{stem}.csv", lambda p: tidy.to_csv(p, index=False))
         m["done"] = sorted(self.done | {result.index})
@@ -184,9 +183,17 @@ def open_results(path: str | Path) -> xr.Dataset:
     files = [path / "chunks" / f"chunk_{i:05d}.nc" for i in sorted(info["done"])]
     if not files:
         raise ConfigError("no finished chunks yet", file=str(path))
-    ds = xr.open_mfdataset(files, engine=ENGINE, combine="nested", concat_dim="member",
-                           data_vars="minimal", coords="minimal", compat="override",
-                           combine_attrs="override", parallel=False)
+    ds = xr.open_mfdataset(
+        files,
+        engine=ENGINE,
+        combine="nested",
+        concat_dim="member",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        combine_attrs="override",
+        parallel=False,
+    )
     ds.attrs["complete"] = int(info["complete"])
     return ds
 

@@ -44,8 +44,8 @@ class SweepTable:
         keys = [a.key for a in self.axes if a.kind in ("drug", "regimen")]
         if not keys:
             return np.zeros(self.n, dtype=np.int64)
-        labels = np.array(["\x1f".join(row) for row in zip(*(self.columns[k] for k in keys))])
-        return labels
+        rows = zip(*(self.columns[k] for k in keys), strict=True)
+        return np.array(["\x1f".join(row) for row in rows])
 
 
 def unit_scale(axis: Axis, u: np.ndarray) -> np.ndarray:

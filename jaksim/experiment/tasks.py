@@ -11,6 +11,7 @@ the other members still run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..analysis import readouts as ro
@@ -177,8 +178,9 @@ def _readouts(task: ChunkTask, values: np.ndarray) -> np.ndarray:
         if control is None:
             control = _controls(task)
         yc = control[:, :, task.observables.index(spec.observable)]
-        base = ReadoutSpec("", spec.observable, "value_at" if spec.when is not None else "peak",
-                           spec.when)
+        base = ReadoutSpec(
+            "", spec.observable, "value_at" if spec.when is not None else "peak", spec.when
+        )
         out[:, j] = ro.percent_inhibition(_metric(base, t, y), _metric(base, t, yc), yc[:, 0])
     return out
 
@@ -187,6 +189,6 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one chunk and compute its readouts (see the module docstring)."""
     rows = np.arange(task.n)
     values, status, messages = _simulate(task, task.model, task.params, task.initial, rows)
-    return ChunkResult(task.index, task.start, task.stop, values, status, messages,
-                       _readouts(task, values))
-
+    return ChunkResult(
+        task.index, task.start, task.stop, values, status, messages, _readouts(task, values)
+    )

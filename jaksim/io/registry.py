@@ -107,4 +107,6 @@ def load_model(name_or_path: str | Path | Model, *, require_sources: bool = True
         return load_sbml(path)
     if path.suffix.lower() == ".toml" or path.is_file():
         return load_model_file(path, require_sources=require_sources)
-    return load_model_file(shipped_path("models", str(name_or_path)), require_sources=require_sources)
+    return load_model_file(
+        shipped_path("models", str(name_or_path)), require_sources=require_sources
+    )

@@ -30,7 +30,7 @@ import libsbml
 from jaksim.io.sbml_math import UnsupportedMath, ast_to_expr
 from jaksim.io.sbml_units import model_units, unit_string
 from jaksim.spec.errors import ExpressionError, ModelError
-from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Num, Sym, evaluate, parse, substitute, to_text
+from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Num, Sym, Time, evaluate, substitute, to_text
 from jaksim.spec.model import (
     Assignment,
     Compartment,
@@ -101,8 +101,6 @@ class _Importer:
     unsupported: dict[str, list[str]] = field(default_factory=dict)
     math_names: set[str] = field(default_factory=set)  # every SBML id some math refers to
     pending: list[libsbml.Species] = field(default_factory=list)  # initial value via a formula
-    used_reaction_ids: set[str] = field(default_factory=set)
-    built_reactions: dict[str, Reaction] = field(default_factory=dict)
 
     def refuse(self, construct: str, where: str) -> None:
         self.unsupported.setdefault(construct, []).append(where)
@@ -153,7 +151,6 @@ class _Importer:
             if sid in self.math_names
         ]
         reactions = tuple(self.reaction(r) for r in m.getListOfReactions())
-        self.built_reactions = {r.id: r for r in reactions}
         assignments, rate_rules = self.rules()
         initial = self.initial_assignments()
         events = tuple(
@@ -161,10 +158,6 @@ class _Importer:
             for i, e in enumerate(m.getListOfEvents())
             if (ev := self.event(i, e)) is not None
         )
-        assignments += [
-            Assignment(self.sid(rid), to_text(self.reaction_rate_expr(rid)))
-            for rid in sorted(self.used_reaction_ids)
-        ]
         if self.unsupported:
             raise UnsupportedSBML(self.unsupported, file=self.source)
         metadata = {"sbml_level": f"{self.doc.getLevel()}.{self.doc.getVersion()}"}
@@ -191,6 +184,8 @@ class _Importer:
         )
 
     def check_document(self) -> None:
+        if self.doc.isPackageEnabled("comp"):
+            self.flatten()
         errors = [
             self.doc.getError(i)
             for i in range(self.doc.getNumErrors())
@@ -202,10 +197,27 @@ class _Importer:
         for i in range(self.doc.getNumPlugins()):
             name = self.doc.getPlugin(i).getPackageName()
             required = self.doc.getLevel() >= 3 and self.doc.getPackageRequired(name)
-            if name == "comp" or (required and name != "l3v2extendedmath"):
+            if required and name != "l3v2extendedmath":
                 self.refuse(f"SBML package '{name}'", "document")
         if self.doc.getNumUnknownPackages():
             self.refuse("unknown SBML package", "document")
+
+    def flatten(self) -> None:
+        """Hierarchical models (comp package): flatten with libsbml's converter."""
+        props = libsbml.ConversionProperties()
+        props.addOption("flatten comp", True)
+        props.addOption("leave_ports", False)
+        if self.doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
+            errors = [self.doc.getError(i).getMessage().strip()
+                      for i in range(self.doc.getNumErrors())
+                      if self.doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]  # fmt: skip
+            if any("external model" in e for e in errors):
+                raise UnsupportedSBML({"comp external model file not found": ["document"]},
+                                      file=self.source)  # fmt: skip
+            raise ModelError(
+                "hierarchical (comp) model could not be flattened: " + "; ".join(errors[:3]),
+                file=self.source,
+            )
 
     # -- identifiers and math --------------------------------------------------------------
     def reserved_renames(self) -> dict[str, str]:
@@ -239,8 +251,8 @@ class _Importer:
     def symbol(self, name: str, scope: _Scope) -> Expr:
         if name in scope.locals_:
             return Sym(self.sid(name))
-        if name in self.reaction_ids:
-            self.used_reaction_ids.add(name)
+        if name in self.reaction_ids:  # a reaction id in math stands for its rate
+            return self.reaction_rate(name)
         if name in self.as_amount:  # stored amount -> the concentration SBML means
             return BinOp("/", Sym(self.sid(name)), Sym(self.sid(self.as_amount[name])))
         return Sym(self.sid(name))
@@ -350,9 +362,11 @@ class _Importer:
         )
         try:
             expr = ast_to_expr(math_node, self.functions)
+            if _uses_time(expr):
+                raise ExpressionError("depends on time")
             value = evaluate(expr, {k: v for k, v in env.items() if k not in self.ia_targets})
         except (UnsupportedMath, ExpressionError, AttributeError):  # AttributeError: no math
-            self.refuse("stoichiometry assigned from non-constant math", where)
+            self.refuse("variable stoichiometry", where)
             return math.nan
         return value
 
@@ -397,10 +411,16 @@ class _Importer:
             local_parameters=locals_,
         )
 
-    def reaction_rate_expr(self, rid: str) -> Expr:
-        """A reaction id used in math stands for its rate; local parameters are inlined."""
-        r = self.built_reactions[self.sid(rid)]
-        return substitute(parse(r.rate), {p.id: Num(p.value) for p in r.local_parameters})
+    def reaction_rate(self, rid: str) -> Expr:
+        """The rate (amount/time) of reaction ``rid``, local parameters inlined as numbers."""
+        law = self.m.getReaction(rid).getKineticLaw()
+        if law is None or not law.isSetMath():
+            self.refuse("reaction id used in math without a kinetic law", rid)
+            return Sym("nan")
+        params = [p for p in law.getListOfAllElements() if isinstance(p, libsbml.Parameter)]
+        scope = _Scope(frozenset(p.getId() for p in params), f"reaction {rid}")
+        rate = self.expr(law.getMath(), f"reaction {rid}", scope)
+        return substitute(rate, {self.sid(p.getId()): Num(p.getValue()) for p in params})
 
     # -- rules, initial assignments, events ------------------------------------------------
     def rules(self) -> tuple[list[Assignment], list[RateRule]]:
@@ -468,6 +488,10 @@ class _Importer:
             use_values_from_trigger_time=e.getUseValuesFromTriggerTime(),
         )
 
+
+
+def _uses_time(e: Expr) -> bool:
+    return isinstance(e, Time) or any(_uses_time(c) for c in e.children())
 
 
 def _has_math(element: libsbml.SBase | None) -> bool:

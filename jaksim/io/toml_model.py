@@ -34,7 +34,10 @@ _MODEL_KEYS = (
     "concentration_unit",
     "volume_unit",
     "metadata",
+    "require_sources",
+    "require_units",
 )
+_MODEL_BOOLS = ("require_sources", "require_units")
 _TOP_KEYS = ("format_version", "include", "model", "templates", "use", *KINDS)
 _MODULE_TOP_KEYS = ("format_version", "include", "module", "templates")
 _MODULE_KEYS = ("id", "description")
@@ -83,8 +86,7 @@ class _Templates:
         old = self.by_name.get(template.name)
         if old is not None and old.origin != template.origin:
             raise ModelError(
-                f"template {template.name!r} is defined by both {old.origin} and "
-                f"{template.origin}",
+                f"template {template.name!r} is defined by both {old.origin} and {template.origin}",
                 file=file,
                 field=f"templates.{template.name}",
             )
@@ -176,7 +178,9 @@ def model_from_document(
     head = _expect(doc.get("model"), dict, "a [model] table", name, "model")
     check_keys(head, _MODEL_KEYS, where="model", file=name)
     for key in _MODEL_KEYS:
-        if key in head and key != "metadata":
+        if key in _MODEL_BOOLS:
+            _expect(head.get(key, True), bool, "true or false", name, f"model.{key}")
+        elif key in head and key != "metadata":
             _expect(head[key], str, "a string", name, f"model.{key}")
     if "id" not in head:
         raise ModelError("missing required key 'id'", file=name, field="model")
@@ -185,9 +189,7 @@ def model_from_document(
     templates = _Templates()
     templates.include(doc, path, (path,))
     templates.add_from(doc, name)
-    merged = merge_tables(
-        _body_entries(doc, name) + _use_entries(doc, templates, name), file=name
-    )
+    merged = merge_tables(_body_entries(doc, name) + _use_entries(doc, templates, name), file=name)
     units = {
         "time_unit": head.get("time_unit", "s"),
         "concentration_unit": head.get("concentration_unit", "nM"),
@@ -206,7 +208,9 @@ def model_from_document(
         description=head.get("description", ""),
         source_file=name,
         metadata={str(k): str(v) for k, v in metadata.items()},
-        require_sources=require_sources,
+        # the file may declare itself exempt (models imported from SBML); the caller may too
+        require_sources=require_sources and head.get("require_sources", True),
+        require_units=head.get("require_units", True),
         **units,
     )
 

@@ -5,6 +5,8 @@ it is written by hand rather than adding a TOML-writing dependency. Values are w
 model's units; fields equal to their defaults are left out; rate laws are written as ``rate``
 expressions (the mass-action shorthand is not reconstructed); a reaction without a
 compartment (rate in amount/time, SBML semantics) is written ``compartment = ""``.
+A model with parameters lacking a source (or units), as imported from SBML, is written with
+``require_sources = false`` (``require_units = false``) in ``[model]``.
 ``load_model_file(write_model_toml(m, p))`` gives back ``m`` (apart from ``source_file``
 and the ``original.*`` metadata of a first load).
 """
@@ -21,6 +23,7 @@ from ..spec.model import Model, Reaction
 from ..spec.schema import KINDS
 
 __all__ = ["write_model_toml", "model_to_toml"]
+
 
 def _value(v: Any) -> str:
     """One TOML value (JSON string escapes are valid TOML basic-string escapes)."""
@@ -102,6 +105,12 @@ def model_to_toml(model: Model) -> str:
         "volume_unit": model.volume_unit,
     }
     lines += [f"{k} = {_value(v)}" for k, v in head.items() if v]
+    # imported (SBML) models may lack units or sources; say so rather than invent them
+    params = [*model.parameters, *(p for r in model.reactions for p in r.local_parameters)]
+    if any(not (p.source or p.assumed) for p in params):
+        lines.append("require_sources = false")
+    if any(not x.units for x in (*params, *model.species, *model.compartments)):
+        lines.append("require_units = false")
     if model.metadata:
         lines.append(f"metadata = {_value(dict(model.metadata))}")
     for kind in KINDS:

@@ -3,8 +3,13 @@
 Every pathway exposes ``act_JAK1``, ``act_JAK2``, ``act_JAK3``, ``act_TYK2`` (1 = uninhibited;
 docs/model-format.md). :func:`with_drug` removes those parameters and defines each by a rule
 ``act_JAKx = 1 - occ_JAKx`` driven by the drug concentration, leaving the pathway's reactions
-untouched. A receptor antibody acts on ``block_<target>`` (e.g. ``block_IL4Ra``), a parameter
-the pathways carrying that chain multiply into their ligand-binding step as ``(1 - block)``.
+untouched. A receptor antibody (dupilumab: IL-4Ra) instead binds the free surface forms of its
+target chain (species ``<TARGET>`` and ``<TARGET>_<JAK>``, e.g. ``IL4RA``, ``IL4RA_JAK1``):
+``with_drug`` adds, per form ``S``, a species ``S_drug`` and the reaction
+``S + antibody <-> S_drug`` (antibody in excess, Kd from the library) and lets ``S_drug`` turn
+over like ``S`` (a copy of each first-order degradation of ``S``), so the free chain is reduced
+``1 + C/Kd``-fold at steady state and neither IL-4 (binds IL-4Ra first) nor IL-13 (recruits
+IL-4Ra into the type II receptor) can use it. No pathway file needs a drug parameter.
 
 Added symbols (all in the model's units):
 
@@ -34,22 +39,37 @@ from ..spec.model import (
 )
 from ..spec.units import convert
 from .library import JAKS, Drug, DrugLibrary, load_library
-from .occupancy import DEFAULT_RESIDENCE_TIME_S, kinetic_rates
+from .occupancy import DEFAULT_RESIDENCE_TIME_S
 from .pk import rate_constants
 from .potency import cellular_potency
 from .regimens import Regimen, dose_events
 
-__all__ = ["with_drug", "dosing_protocol", "drug_targets"]
+__all__ = ["with_drug", "dosing_protocol", "drug_targets", "potency_parameters"]
 
 _BINDINGS = ("equilibrium", "kinetic")
 
 
 def drug_targets(model: Model, drug: Drug) -> tuple[str, ...]:
-    """Parameters of ``model`` the drug acts on: ``act_<JAK>`` ids or ``block_<target>``."""
-    ids = set(model.parameter_ids())
+    """What the drug acts on in ``model``: ``act_<JAK>`` parameter ids, or for a receptor
+    antibody the free receptor-chain species ``<TARGET>`` / ``<TARGET>_<JAK>``."""
     if drug.mechanism == "receptor_block":
-        return tuple(p for p in (f"block_{drug.target}",) if p in ids)
+        forms = {drug.target, *(f"{drug.target}_{j}" for j in JAKS)}
+        return tuple(s for s in model.species_ids() if s in forms)
+    ids = set(model.parameter_ids())
     return tuple(f"act_{j}" for j in JAKS if f"act_{j}" in ids)
+
+
+def potency_parameters(model: Model, drug: Drug, library: DrugLibrary) -> dict[str, float]:
+    """Values of the ``drug_K_<site>`` parameters ``with_drug`` adds (model concentration
+    unit): in-cell IC50 per JAK, or the antibody's Kd. Assays set these per ensemble member."""
+    conc = model.concentration_unit
+    if drug.mechanism == "receptor_block":
+        return {f"drug_K_{drug.target}": convert(drug.receptor_kd, "nM", conc)}
+    return {
+        f"drug_K_{t.split('_', 1)[1]}": convert(cellular_potency(drug, t.split("_", 1)[1],
+                                                                 library), "nM", conc)
+        for t in drug_targets(model, drug)
+    }  # fmt: skip
 
 
 def with_drug(
@@ -90,23 +110,21 @@ def with_drug(
     if binding not in _BINDINGS:
         raise ValueError(f"binding must be one of {_BINDINGS}, got {binding!r}")
     if "drug_conc" in model.parameter_ids() or any(a.id == "drug_conc" for a in model.assignments):
-        raise ValueError(f"model {model.id!r} already carries a drug ({model.metadata.get('drug')})")
+        raise ValueError(
+            f"model {model.id!r} already carries a drug ({model.metadata.get('drug')})"
+        )
     conc = model.concentration_unit
     targets = drug_targets(model, d)
-    params = [p for p in model.parameters if p.id not in targets]
+    params = list(model.parameters)
     rules: list[Assignment] = []
     rate_rules: list[RateRule] = []
     new_params = [
-        Parameter(
-            "drug_fu", d.fraction_unbound, "dimensionless", source=f"drugs.toml: {d.id}"
-        ),
+        Parameter("drug_fu", d.fraction_unbound, "dimensionless", source=f"drugs.toml: {d.id}"),
     ]
     comps, species, reactions = list(model.compartments), list(model.species), []
     if regimen is None:
         new_params.append(
-            Parameter(
-                "drug_conc", 0.0, conc, assumed="set by the experiment (total concentration)"
-            )
+            Parameter("drug_conc", 0.0, conc, assumed="set by the experiment (total concentration)")
         )
     else:
         reg = d.regimen(regimen) if isinstance(regimen, str) else regimen
@@ -117,33 +135,22 @@ def with_drug(
         new_params += p
         rules.append(Assignment("drug_conc", "pk_central", conc, description="plasma total"))
 
-    for target in targets:
-        site = target.split("_", 1)[1]  # JAK1 ... or the receptor chain
-        k_id = f"drug_K_{site}"
-        k_val = d.receptor_kd if d.mechanism == "receptor_block" else cellular_potency(d, site, lib)
-        new_params.append(
-            Parameter(k_id, convert(k_val, "nM", conc), conc, source=f"drugs.toml: {d.id}")
-        )
-        occ = f"occ_{site}"
-        free = "drug_fu*drug_conc"
-        if binding == "equilibrium":
-            rules.append(Assignment(occ, f"{free}/({free} + {k_id})", "dimensionless"))
-        else:
-            tau = residence_time if residence_time is not None else convert(
-                DEFAULT_RESIDENCE_TIME_S, "s", model.time_unit
-            )
-            kon, koff = kinetic_rates(convert(k_val, "nM", conc), tau)
-            new_params += [
-                Parameter(f"drug_kon_{site}", kon, f"1/({conc}*{model.time_unit})",
-                          assumed="koff / K (same equilibrium)"),
-                Parameter(f"drug_koff_{site}", koff, f"1/{model.time_unit}",
-                          assumed="1 / residence time"),
-                Parameter(occ, 0.0, "dimensionless", constant=False, assumed="drug-free start"),
-            ]  # fmt: skip
-            rate_rules.append(
-                RateRule(occ, f"drug_kon_{site}*{free}*(1 - {occ}) - drug_koff_{site}*{occ}")
-            )
-        rules.append(Assignment(target, f"1 - {occ}", "dimensionless"))
+    new_params += [
+        Parameter(k, v, conc, source=f"drugs.toml: {d.id}")
+        for k, v in potency_parameters(model, d, lib).items()
+    ]
+    if d.mechanism == "receptor_block":
+        if targets:
+            s2, r2, p2 = _antibody_components(model, d, targets)
+            species += s2
+            reactions += r2
+            new_params += p2
+    else:
+        params = [p for p in params if p.id not in targets]
+        r_rules, rr, p3 = _kinase_rules(model, targets, binding, residence_time)
+        rules += r_rules
+        rate_rules += rr
+        new_params += p3
 
     metadata = {**model.metadata, "drug": d.id, "drug_binding": binding}
     return replace(
@@ -156,6 +163,68 @@ def with_drug(
         rate_rules=model.rate_rules + tuple(rate_rules),
         metadata=metadata,
     )
+
+
+def _kinase_rules(model: Model, targets, binding: str, residence_time: float | None):
+    """``occ_<JAK>`` (rule or rate rule) and ``act_<JAK> = 1 - occ_<JAK>``."""
+    t_unit = model.time_unit
+    rules, rate_rules, params = [], [], []
+    free = "drug_fu*drug_conc"
+    for target in targets:
+        site = target.split("_", 1)[1]
+        occ, k_id = f"occ_{site}", f"drug_K_{site}"
+        if binding == "equilibrium":
+            rules.append(Assignment(occ, f"{free}/({free} + {k_id})", "dimensionless"))
+        else:
+            tau = residence_time
+            if tau is None:
+                tau = convert(DEFAULT_RESIDENCE_TIME_S, "s", t_unit)
+            koff = 1.0 / tau
+            params += [
+                Parameter(f"drug_koff_{site}", koff, f"1/{t_unit}", assumed="1 / residence time"),
+                Parameter(occ, 0.0, "dimensionless", constant=False, assumed="drug-free start"),
+            ]
+            # kon = koff / K keeps the equilibrium of the rapid-binding form
+            rate_rules.append(
+                RateRule(occ, f"drug_koff_{site}*({free}/{k_id}*(1 - {occ}) - {occ})")
+            )
+        rules.append(Assignment(target, f"1 - {occ}", "dimensionless"))
+    return rules, rate_rules, params
+
+
+def _antibody_components(model: Model, drug: Drug, targets):
+    """Antibody binding to each free form of its receptor chain, and turnover of the bound
+    form copied from the free form's first-order degradation reactions."""
+    conc, t_unit = model.concentration_unit, model.time_unit
+    k_id = f"drug_K_{drug.target}"
+    params = [
+        Parameter("drug_kon_ab", convert(1e-3, "1/(nM*s)", f"1/({conc}*{t_unit})"),
+                  f"1/({conc}*{t_unit})",
+                  assumed="typical antibody association 1e6 1/(M*s); Kd from the library"),
+    ]  # fmt: skip
+    species, reactions = [], []
+    for sid in targets:
+        free = model.get_species(sid)
+        bound = f"{sid}_drug"
+        species.append(Species(bound, free.compartment, 0.0, free.units, assumed="no drug"))
+        reactions.append(
+            Reaction(f"drug_binds_{sid}", ((sid, 1.0),), ((bound, 1.0),),
+                     f"drug_kon_ab*(drug_fu*drug_conc*{sid} - {k_id}*{bound})",
+                     reversible=True, compartment=free.compartment)
+        )  # fmt: skip
+        for r in model.reactions:
+            if r.reactants == ((sid, 1.0),) and not r.products:
+                rate = _rename(r.rate, sid, bound)
+                reactions.append(replace(r, id=f"{r.id}_drug", reactants=((bound, 1.0),),
+                                         rate=rate))  # fmt: skip
+    return species, reactions, params
+
+
+def _rename(expression: str, old: str, new: str) -> str:
+    """Replace the identifier ``old`` (whole word) by ``new`` in an expression."""
+    import re
+
+    return re.sub(rf"(?<![A-Za-z0-9_]){re.escape(old)}(?![A-Za-z0-9_])", new, expression)
 
 
 def _pk_components(model: Model, drug: Drug, regimen: Regimen):

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..spec.model import Compartment, Model, Parameter, Reaction, Species
-from .apply import drug_targets, with_drug
+from .apply import drug_targets, potency_parameters, with_drug
 from .library import Drug, DrugLibrary, load_library
 from .pk import steady_state
-from .potency import cellular_potency
 
 __all__ = [
     "PathwayAssay",
@@ -62,12 +61,23 @@ def _enzyme_model(km_atp: float, ki: float) -> Model:
             Parameter("kcat", 0.01, "1/s", assumed="kcat << koff: Km = Kd (rapid equilibrium)"),
         ),
         reactions=(
-            Reaction("bind_atp", (("E", 1),), (("EA", 1),), "kon*atp*E - kon*Km_ATP*EA",
-                     reversible=True, compartment=cmp_),
-            Reaction("bind_drug", (("E", 1),), (("EI", 1),), "kon*drug_conc*E - kon*Ki*EI",
-                     reversible=True, compartment=cmp_),
-            Reaction("turnover", (("EA", 1),), (("E", 1), ("P", 1)), "kcat*EA",
-                     compartment=cmp_),
+            Reaction(
+                "bind_atp",
+                (("E", 1),),
+                (("EA", 1),),
+                "kon*atp*E - kon*Km_ATP*EA",
+                reversible=True,
+                compartment=cmp_,
+            ),
+            Reaction(
+                "bind_drug",
+                (("E", 1),),
+                (("EI", 1),),
+                "kon*drug_conc*E - kon*Ki*EI",
+                reversible=True,
+                compartment=cmp_,
+            ),
+            Reaction("turnover", (("EA", 1),), (("E", 1), ("P", 1)), "kcat*EA", compartment=cmp_),
         ),  # fmt: skip
     )
 
@@ -196,17 +206,13 @@ def _simulate_series(model, ds: list[Drug], conc, assay: PathwayAssay, lib, rtol
     from ..simulation import Change, Protocol, simulate_ensemble
 
     drugged = with_drug(model, ds[0], library=lib)
-    targets = drug_targets(model, ds[0])
     n_d, n_c = len(ds), conc.size
     params = {"drug_conc": np.concatenate([[0.0], np.tile(conc, n_d)])}
     params["drug_fu"] = np.concatenate([[1.0], np.repeat([d.fraction_unbound for d in ds], n_c)])
-    for target in targets:
-        site = target.split("_", 1)[1]
-        values = [
-            d.receptor_kd if d.mechanism == "receptor_block" else cellular_potency(d, site, lib)
-            for d in ds
-        ]
-        params[f"drug_K_{site}"] = np.concatenate([[1.0], np.repeat(values, n_c)])
+    per_drug = [potency_parameters(model, d, lib) for d in ds]
+    for key in per_drug[0]:
+        values = [p[key] for p in per_drug]
+        params[key] = np.concatenate([[values[0]], np.repeat(values, n_c)])
     t_read = assay.read_time * _time_factor(model)
     res = simulate_ensemble(
         drugged,

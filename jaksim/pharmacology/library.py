@@ -164,12 +164,10 @@ class DrugLibrary:
 
 
 def default_library_path() -> Path:
-    """``models/drugs.toml`` of the source tree, else the copy installed in the wheel."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here.parent / "models" / "drugs.toml", here / "_data/models/drugs.toml"):
-        if candidate.is_file():
-            return candidate
-    raise ModelError("drug library models/drugs.toml not found", file=str(candidate))
+    """The shipped ``models/drugs.toml`` (source tree or installed wheel)."""
+    from ..io.registry import shipped_root
+
+    return shipped_root("models") / "drugs.toml"
 
 
 def load_library(path: str | Path | None = None) -> DrugLibrary:
@@ -242,7 +240,9 @@ class _Reader:
         try:
             converted = convert(float(value), data["units"], unit)
         except UnitError as exc:
-            raise self.error(f"{where}.units", f"{exc.message} (expected a unit of {unit})") from None
+            raise self.error(
+                f"{where}.units", f"{exc.message} (expected a unit of {unit})"
+            ) from None
         return Quantity(
             converted,
             unit,

@@ -4,8 +4,9 @@ Equilibrium (rapid binding): ``occ = Cu / (Cu + K)`` with the unbound concentrat
 ``Cu = fu * C`` and the in-cell potency ``K`` (nM, :func:`.potency.cellular_potency`). For a
 competitive inhibitor acting on a catalytic step, the remaining activity is ``1 - occ``.
 
-Kinetic binding: ``d occ/dt = kon * Cu * (1 - occ) - koff * occ`` with ``koff = 1/residence``
-and ``kon = koff / K`` (same equilibrium). Slow off-rates make inhibition outlast the plasma
+Kinetic binding (built into models by :func:`.apply.with_drug`):
+``d occ/dt = kon * Cu * (1 - occ) - koff * occ`` with ``koff = 1/residence`` and
+``kon = koff / K`` (same equilibrium). Slow off-rates make inhibition outlast the plasma
 concentration (hysteresis).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["equilibrium_occupancy", "kinetic_rates", "DEFAULT_RESIDENCE_TIME_S"]
+__all__ = ["equilibrium_occupancy", "DEFAULT_RESIDENCE_TIME_S"]
 
 #: Residence time (s) used for kinetic binding when none is given. Assumed: reversible
 #: type-I JAK inhibitors dissociate within minutes (koff ~1e-2 1/s).
@@ -34,11 +35,3 @@ def equilibrium_occupancy(c_total, fraction_unbound: float, potency) -> np.ndarr
     """
     cu = fraction_unbound * np.asarray(c_total, dtype=float)
     return cu / (cu + np.asarray(potency, dtype=float))
-
-
-def kinetic_rates(potency: float, residence_time: float) -> tuple[float, float]:
-    """``(kon, koff)`` in (1/(nM*time), 1/time) for a potency (nM) and a residence time."""
-    if residence_time <= 0 or potency <= 0:
-        raise ValueError("potency and residence_time must be > 0")
-    koff = 1.0 / residence_time
-    return koff / potency, koff

@@ -159,7 +159,7 @@ def steady_state(
     n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(lam).min() * tau))) + 1
     offset = n_past * tau
     events = _events(drug, regimen, (n_past + 1) * tau / 24.0)
-    grid = np.linspace(0.0, tau, 481)
+    grid = np.linspace(0.0, tau, 4801)
     c_grid = _superpose(grid + offset, events, lam, w) / pk.volume
     t_out = grid if t is None else np.mod(np.asarray(t, dtype=float), tau)
     c_out = c_grid if t is None else _superpose(t_out + offset, events, lam, w) / pk.volume

@@ -47,14 +47,20 @@ def _ranks(model: Model) -> dict[str, int]:
 
 
 def network_layout(
-    model: Model,
+    model: Model, *, max_per_line: int = 8
 ) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float, float]]]:
     """Positions for :func:`draw_network`.
+
+    Parameters
+    ----------
+    model : Model
+    max_per_line : int
+        Species of one rank and compartment beyond this wrap onto further lines.
 
     Returns
     -------
     species_xy : dict species id -> (x, y)
-        Box centres; one unit of x is one box slot, one unit of y is one rank (y <= 0).
+        Box centres; one unit of x is one box slot, one unit of y is one line (y <= 0).
     bands : dict compartment id -> (x_left, x_right, y_bottom)
     """
     ranks = _ranks(model)
@@ -63,12 +69,19 @@ def network_layout(
     for s in model.species:
         comp = s.compartment if s.compartment in compartments else compartments[0]
         slots.setdefault((comp, ranks[s.id]), []).append(s.id)
+    # each rank takes as many lines as its widest (wrapped) compartment row needs
+    lines = {rank: 1 for rank in ranks.values()}
+    for (_, rank), ids in slots.items():
+        lines[rank] = max(lines[rank], -(-len(ids) // max_per_line))
+    top, y = {}, 0.0
+    for rank in sorted(lines):
+        top[rank], y = y, y - lines[rank]
     bands: dict[str, tuple[float, float, float]] = {}
     left = 0.0
-    bottom = -max(ranks.values(), default=0) - 0.7
     for comp in compartments:
         width = max((len(ids) for (c, _), ids in slots.items() if c == comp), default=1)
-        bands[comp] = (left, left + width, bottom)
+        width = min(width, max_per_line)
+        bands[comp] = (left, left + width, y + 0.3)
         left += width + 0.4
     upstream: dict[str, list[str]] = {}
     for r in model.reactions:
@@ -83,10 +96,14 @@ def network_layout(
             xs = [xy[u][0] for u in upstream.get(sid, ()) if u in xy]
             return sum(xs) / len(xs) if xs else x0 + order.index(sid)
 
-        offset = (x1 - x0 - len(ids)) / 2  # centre short rows in the band
-        for k, sid in enumerate(sorted(ids, key=barycentre)):
-            # alternate a small vertical shift so neighbouring long labels do not touch
-            xy[sid] = (x0 + offset + k + 0.5, -rank - 0.12 * (k % 2))
+        ordered = sorted(ids, key=barycentre)
+        for start in range(0, len(ordered), max_per_line):
+            line = ordered[start : start + max_per_line]
+            offset = (x1 - x0 - len(line)) / 2  # centre short rows in the band
+            for k, sid in enumerate(line):
+                # alternate a small vertical shift so neighbouring long labels do not touch
+                y = top[rank] - start // max_per_line - 0.12 * (k % 2)
+                xy[sid] = (x0 + offset + k + 0.5, y)
     return xy, bands
 
 

@@ -39,8 +39,12 @@ def plot_timecourses(ds: xr.Dataset, observable: str | None = None, ax=None):
     axes = _axes(ds)
     if y.shape[0] <= MAX_LINES:
         for i in range(y.shape[0]):
-            label = ", ".join(f"{k}={ds[k].values[i]:.3g}" if np.issubdtype(ds[k].dtype, np.number)
-                              else f"{k}={ds[k].values[i]}" for k in axes)
+            label = ", ".join(
+                f"{k}={ds[k].values[i]:.3g}"
+                if np.issubdtype(ds[k].dtype, np.number)
+                else f"{k}={ds[k].values[i]}"
+                for k in axes
+            )
             ax.plot(t, y[i], lw=1.2, label=label or None)
         if axes and y.shape[0] <= 12:
             ax.legend(fontsize=7)
@@ -85,8 +89,8 @@ def plot_heatmap(ds: xr.Dataset, x: str, y: str, readout: str, ax=None):
     z = grid["readouts"].sel(readout=readout).transpose(y, x)
     xs, ys = grid[x].values.astype(float), grid[y].values.astype(float)
     mesh = ax.pcolormesh(xs, ys, z.values, shading="nearest")
-    for name, values, setter in ((x, xs, ax.set_xscale), (y, ys, ax.set_yscale)):
-        if np.all(values > 0) and values.max() / values.min() > 50:
+    for values, setter in ((xs, ax.set_xscale), (ys, ax.set_yscale)):
+        if np.all(values > 0) and values.max() / values.min() >= 10:
             setter("log")
     ax.set_xlabel(x)
     ax.set_ylabel(y)

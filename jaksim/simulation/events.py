@@ -110,6 +110,8 @@ def simulate_events(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_events: int = 100_000,
+    max_step: float | None = None,
+    seed: int = 0,
 ) -> EventSimulation:
     """Simulate ``compiled`` with SBML event semantics; outputs at ``t_eval`` (from ``t_eval[0]``).
 
@@ -124,6 +126,12 @@ def simulate_events(
         ``solve_ivp`` method.
     max_events : int
         Guard against event cascades that never end.
+    max_step : float, optional
+        Largest integrator step (default: a quarter of the smallest output interval), so that a
+        trigger that is true only briefly between two steps is not stepped over.
+    seed : int
+        Seed of the random choice among simultaneous events of equal priority (SBML leaves
+        their order random).
 
     Raises
     ------
@@ -140,7 +148,12 @@ def simulate_events(
             compiled.init.ctypes(_ptr(p), _ptr(y_in), _ptr(y))
         else:
             compiled.init(p, y_in, y)
+    if max_step is None:
+        gaps = np.diff(t_eval)
+        max_step = float(gaps[gaps > 0].min()) / 4.0 if np.any(gaps > 0) else math.inf
     run = _Run(compiled, k, y, p, rtol, atol, method, max_events)
+    run.max_step = max_step
+    run.rng = np.random.default_rng(seed)
     return run.execute(t_eval)
 
 
@@ -196,12 +209,15 @@ class _Run:
             due = [q for q in self.pending if q.time <= t]
             env = self.k.env(t, self.y, self.p)
 
-            def rank(q: _Pending) -> tuple[float, int]:
+            def rank(q: _Pending) -> float:
                 pri = self.priority[q.event]
-                value = -math.inf if pri is None else ex.evaluate(pri, env, t)
-                return (-value, q.seq)
+                return -math.inf if pri is None else ex.evaluate(pri, env, t)
 
-            chosen = min(due, key=rank)
+            ranks = [rank(q) for q in due]
+            top = [q for q, r in zip(due, ranks) if r == max(ranks)]
+            # equal priorities: SBML leaves the order random; without priorities, model order
+            tied_random = len(top) > 1 and max(ranks) != -math.inf
+            chosen = top[int(self.rng.integers(len(top)))] if tied_random else min(top)
             self.pending.remove(chosen)
             heapq.heapify(self.pending)
             vals = chosen.values if chosen.values is not None else self.values(chosen.event, t)
@@ -232,16 +248,19 @@ class _Run:
             if j >= n_t:
                 break
             t_stop = min(t_eval[-1], self.pending[0].time if self.pending else math.inf)
-            t = self.integrate(t, t_stop, t_eval, j, rows_y, rows_p, rows_o)
-            j = int(np.searchsorted(t_eval, t, side="left"))
+            t, filled = self.integrate(t, t_stop, t_eval, j, rows_y, rows_p, rows_o)
+            j += filled  # rows at times up to t itself are written after t's events (above)
             self.execute_due(t)
         return EventSimulation(t_eval.copy(), rows_y, rows_p, rows_o, self.cm.state_ids,
                                self.cm.param_ids, self.cm.output_ids)  # fmt: skip
 
-    def integrate(self, t0, t_stop, t_eval, j, rows_y, rows_p, rows_o) -> float:
-        """Integrate to ``t_stop`` or the first trigger flip; fill outputs before it."""
+    def integrate(self, t0, t_stop, t_eval, j, rows_y, rows_p, rows_o) -> tuple[float, int]:
+        """Integrate to ``t_stop`` or the first trigger flip; fill output rows before it.
+
+        Returns the time reached and the number of rows filled.
+        """
         if t_stop <= t0:
-            return t0
+            return t0, 0
         p, k = self.p, self.k
         n = max(k.n, 1)  # a model without states still needs time to advance for its triggers
 
@@ -263,11 +282,11 @@ class _Run:
             flip.terminal = True
             flip.direction = 1.0
             funcs.append(flip)
-        inner = t_eval[(t_eval > t0) & (t_eval <= t_stop)]
+        inner = t_eval[(t_eval > t0) & (t_eval < t_stop)]  # t_stop's row: after its events
         y0 = self.y if k.n else np.zeros(1)
         sol = solve_ivp(
             fun, (t0, t_stop), y0, method=self.method, t_eval=inner, events=funcs or None,
-            dense_output=True, rtol=self.rtol, atol=self.atol,
+            dense_output=True, rtol=self.rtol, atol=self.atol, max_step=self.max_step,
             **({} if self.method in ("RK45", "RK23", "DOP853") else {"jac": jac}),
         )  # fmt: skip
         if sol.status == -1:
@@ -282,10 +301,10 @@ class _Run:
             if k.n:
                 self.y = np.array(y_ev, dtype=float)
             self.update_triggers(t_ev, k.triggers(t_ev, self.y, p))
-            return t_ev
+            return t_ev, len(sol.t)
         if k.n:
             self.y = np.array(sol.sol(t_stop), dtype=float)
-        return float(t_stop)
+        return float(t_stop), len(sol.t)
 
     def past_root(self, dense, t_ev: float, g0: np.ndarray) -> tuple[float, np.ndarray]:
         """The first time at or just after the located root where a trigger differs."""

@@ -145,6 +145,12 @@ def integrate_until_event(
     )  # fmt: skip
     flipped = (g > 0.5) != (g0 > 0.5) if status == EVENT else np.zeros(n_triggers, dtype=bool)
     return EventSegment(
-        t=float(t), y=y, status=int(status), flipped=flipped, g=g, t_out=te[:k], y_out=res[:k],
+        t=float(t),
+        y=y,
+        status=int(status),
+        flipped=flipped,
+        g=g,
+        t_out=te[:k],
+        y_out=res[:k],
         stats=stats,
     )

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .linalg import lu_factor, lu_solve
-from .tableau import A, C, CT, D, ERR_EXPONENT, GAMMA, H, N_STAGES
+from .linalg import lu_factor, lu_index_size, lu_solve
+from .tableau import CT, ERR_EXPONENT, GAMMA, N_STAGES, A, C, D, H
 
 # Status codes (0 = success; negative = failure; positive = stopped on purpose).
 SUCCESS = 0
@@ -78,7 +78,7 @@ def _allocate_work(n, n_trig):
     ws = np.zeros((WS_ROWS, n))
     J = np.zeros((n, n))
     W = np.zeros((n, n))
-    piv = np.zeros(n, dtype=np.int64)
+    piv = np.zeros(lu_index_size(n), dtype=np.int64)
     gbuf = np.zeros((3, max(n_trig, 1)))
     return ws, J, W, piv, gbuf
 
@@ -207,7 +207,7 @@ def _jacobian(rhs, jac, t, y, p, J, ws, use_dfdt, stats):
 
 @njit(cache=True)
 def _initial_step(rhs, t0, t1, y, p, ws, rtol, atol, stats):
-    """Hairer-Wanner starting step (as in scipy's ``select_initial_step``), capped at ``t1 - t0``."""
+    """Hairer-Wanner starting step (scipy's ``select_initial_step``), at most ``t1 - t0``."""
     f0 = ws[_F0]
     d0 = wrms(y, y, y, rtol, atol)
     d1 = wrms(f0, y, y, rtol, atol)

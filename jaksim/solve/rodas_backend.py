@@ -1,4 +1,4 @@
-"""The ``"rodas"`` backend: the parallel numba kernel on a :class:`~jaksim.solve.problem.Problem`."""
+"""The ``"rodas"`` backend: the parallel numba kernel on a :class:`~.problem.Problem`."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ def solve_rodas(
     """Integrate every member with Rodas5 (``prange`` over members on ``n_threads`` threads)."""
     sol = empty_solution(problem)
     previous = numba.get_num_threads()
-    if n_threads is not None:
-        numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
+    # One member: one thread (a parallel launch would only add wake-up latency).
+    threads = 1 if problem.n_members == 1 else n_threads
+    if threads is not None:
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
         solve_ensemble_kernel(
             problem.rhs, problem.jac, problem.outputs, problem.init, problem.use_init,

@@ -21,11 +21,11 @@ from ..spec.errors import SteadyStateError
 from .kernels import call_kernel
 from .linalg import lu_factor, lu_solve
 from .rodas import (
-    _allocate_work,
     ST_JAC,
     ST_RHS,
     STEADY_STATE_FAILED,
     SUCCESS,
+    _allocate_work,
     integrate_segment,
     wrms,
 )
@@ -226,7 +226,9 @@ def find_steady_state(
     p = np.ascontiguousarray(p, dtype=float)
     n = y.size
     L = np.zeros((0, n)) if conservation is None else np.asarray(conservation, dtype=float)
-    L_red, piv_rows = reduce_conservation(L) if L.size else (np.zeros((0, n)), np.zeros(0, np.int64))
+    L_red, piv_rows = (
+        reduce_conservation(L) if L.size else (np.zeros((0, n)), np.zeros(0, np.int64))
+    )
     opts = np.array([ss_rtol, ss_atol, t_max, rtol, atol], dtype=float)
     stats = np.zeros(5, dtype=np.int64)
     status = steady_state_core(rhs, jac, float(t), y, p, L_red, piv_rows, opts, max_steps, stats)

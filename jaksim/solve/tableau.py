@@ -1,9 +1,10 @@
-"""Coefficients of the Rodas5 Rosenbrock method (order 5, embedded order 4, L-stable, stiffly accurate).
+"""Coefficients of the Rodas5 Rosenbrock method (order 5(4), L-stable, stiffly accurate).
 
 Source: G. Di Marzo (1993), *Rodas5(4) - Méthodes de Rosenbrock d'ordre 5(4) adaptées aux problèmes
-différentiels-algébriques*, MSc thesis, Université de Genève; coefficients in the "a / C / gamma / d"
-form of Hairer & Wanner, *Solving ODEs II* (2nd ed., 1996), Sec. IV.7, eq. (7.25)-(7.26), as
-tabulated (with the dense-output matrix ``H``) in OrdinaryDiffEq.jl's ``Rodas5Tableau``.
+différentiels-algébriques*, MSc thesis, Université de Genève; coefficients in the
+"a / C / gamma / d" form of Hairer & Wanner, *Solving ODEs II* (2nd ed., 1996), Sec. IV.7,
+eq. (7.25)-(7.26), as tabulated (with the dense-output matrix ``H``) in OrdinaryDiffEq.jl's
+``Rodas5Tableau``. The order conditions are re-checked in ``tests/test_solvers.py``.
 
 With ``W = I/(h*gamma) - J`` every stage solves
 

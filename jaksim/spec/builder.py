@@ -55,8 +55,10 @@ def _record(meta: dict, key: str, value: float, text: str, new_value: float, new
 
 
 def _convert_parameter(
-    p: Parameter, mu: ModelUnits, meta: dict, file: str | None, where: str
+    p: Parameter, mu: ModelUnits, meta: dict, file: str | None, where: str, require_units: bool
 ) -> Parameter:
+    if not p.units and not require_units:
+        return p
     unit = _unit(p.units, file, f"{where}.units")
     value, text = mu.to_model(p.value, unit)
     factor = value / p.value if p.value else mu.to_model(1.0, unit)[0]
@@ -66,10 +68,10 @@ def _convert_parameter(
 
 
 def _convert_compartment(
-    c: Compartment, mu: ModelUnits, meta: dict, file: str | None
+    c: Compartment, mu: ModelUnits, meta: dict, file: str | None, require_units: bool
 ) -> Compartment:
-    if c.spatial_dimensions != 3:  # areas / lines (SBML only): kept as written
-        return c
+    if c.spatial_dimensions != 3 or not (c.units or require_units):
+        return c  # areas / lines (SBML only) and unit-less sizes are kept as written
     unit = _unit(c.units, file, f"compartment {c.id!r}.units")
     if unit.dimension != _VOLUME:
         raise UnitError(
@@ -83,8 +85,15 @@ def _convert_compartment(
 
 
 def _convert_species(
-    s: Species, sizes: Mapping[str, float], mu: ModelUnits, meta: dict, file: str | None
+    s: Species,
+    sizes: Mapping[str, float],
+    mu: ModelUnits,
+    meta: dict,
+    file: str | None,
+    require_units: bool,
 ) -> Species:
+    if not s.units and not require_units:
+        return s
     field = f"species {s.id!r}.units"
     unit = _unit(s.units, file, field)
     if s.amount and unit.dimension == _AMOUNT:
@@ -137,7 +146,8 @@ def _symbol_dims(
         if c.spatial_dimensions == 3:
             dims[c.id] = _VOLUME
     for p in parameters.values():
-        dims[p.id] = parse_unit(p.units).dimension
+        if p.units:  # unit-less parameters (allowed with require_units=False) stay unchecked
+            dims[p.id] = parse_unit(p.units).dimension
     for s in species.values():
         dims[s.id] = _AMOUNT if s.amount else _CONC
     return dims
@@ -182,7 +192,7 @@ def check_mass_action(
         Naming the reaction and field, with the expected and the actual unit.
     ExpressionError
         A constant that does not parse or names an unknown symbol (``other_symbols``, e.g.
-        assignment ids, are known but unchecked).
+        assignment ids and unit-less parameters, are known but not unit-checked).
     """
     known = {*dims, *other_symbols}
     for r in reactions:
@@ -232,6 +242,7 @@ def build_model(
     metadata: Mapping[str, str] | None = None,
     validate: bool = True,
     require_sources: bool = True,
+    require_units: bool = True,
 ) -> Model:
     """Build a validated :class:`Model` in the given units from components.
 
@@ -246,8 +257,10 @@ def build_model(
         The model's unit system; every value is converted to it.
     source_file : str
         Recorded in ``Model.source_file`` and used in error messages.
-    validate, require_sources : bool
-        Run :func:`jaksim.spec.validate.validate_model` (with ``require_sources``).
+    validate, require_sources, require_units : bool
+        Run :func:`jaksim.spec.validate.validate_model` with these options. With
+        ``require_units=False`` (models imported from unit-less SBML) values with empty
+        ``units`` are kept as they are, in the model's units.
 
     Raises
     ------
@@ -260,18 +273,22 @@ def build_model(
     except UnitError as err:
         raise err.located(file=file) from None
     meta: dict[str, Any] = dict(metadata or {})
-    compartments = tuple(_convert_compartment(c, mu, meta, file) for c in components.compartments)
+    strict = require_units
+    compartments = tuple(
+        _convert_compartment(c, mu, meta, file, strict) for c in components.compartments
+    )
     sizes = {c.id: c.size for c in compartments}
-    species = tuple(_convert_species(s, sizes, mu, meta, file) for s in components.species)
+    species = tuple(_convert_species(s, sizes, mu, meta, file, strict) for s in components.species)
     parameters = tuple(
-        _convert_parameter(p, mu, meta, file, f"parameter {p.id!r}") for p in components.parameters
+        _convert_parameter(p, mu, meta, file, f"parameter {p.id!r}", strict)
+        for p in components.parameters
     )
     located = {s.id: s.compartment for s in species}
     reactions = tuple(
         replace(
             _default_compartment(r, located, components.auto_compartment),
             local_parameters=tuple(
-                _convert_parameter(p, mu, meta, file, f"reaction {r.id!r}.{p.id}")
+                _convert_parameter(p, mu, meta, file, f"reaction {r.id!r}.{p.id}", strict)
                 for p in r.local_parameters
             ),
         )
@@ -286,7 +303,7 @@ def build_model(
         components.mass_action,
         dims,
         mu,
-        other_symbols=[a.id for a in components.assignments],
+        other_symbols=[*(a.id for a in components.assignments), *(p.id for p in parameters)],
         file=file,
     )
     model = Model(
@@ -311,5 +328,7 @@ def build_model(
     if validate:
         from .validate import validate_model
 
-        validate_model(model, file=file, require_sources=require_sources)
+        validate_model(
+            model, file=file, require_sources=require_sources, require_units=require_units
+        )
     return model

@@ -312,10 +312,6 @@ class ModelUnits:
                 )
 
     @property
-    def concentration_dim(self) -> tuple[float, ...]:
-        return (1.0, -3.0, 0.0, 0.0)
-
-    @property
     def substance(self) -> str:
         """Unit of amounts: concentration * volume (``"nM*pL"`` by default)."""
         return f"{self.concentration}*{self.volume}"

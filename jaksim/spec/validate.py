@@ -55,7 +55,13 @@ class _Collector:
             )
 
 
-def validate_model(model: Model, *, file: str | None = None, require_sources: bool = True) -> None:
+def validate_model(
+    model: Model,
+    *,
+    file: str | None = None,
+    require_sources: bool = True,
+    require_units: bool = True,
+) -> None:
     """Check a model's consistency.
 
     Checks: identifier syntax; duplicate ids across compartments, species, parameters,
@@ -73,6 +79,9 @@ def validate_model(model: Model, *, file: str | None = None, require_sources: bo
         File named in the errors (default ``model.source_file``).
     require_sources : bool
         Refuse parameters that carry neither a source nor an ``assumed`` reason.
+    require_units : bool
+        Refuse empty ``units`` of compartments, species and parameters (False for models
+        imported from SBML files that declare no units).
 
     Raises
     ------
@@ -82,7 +91,7 @@ def validate_model(model: Model, *, file: str | None = None, require_sources: bo
     """
     c = _Collector(file or model.source_file or None)
     _check_ids(model, c)
-    _check_values(model, c, require_sources)
+    _check_values(model, c, require_sources, require_units)
     _check_reactions(model, c)
     _check_rules(model, c)
     c.raise_if_any()
@@ -114,9 +123,10 @@ def _check_ids(model: Model, c: _Collector) -> None:
             seen[item.id] = kind
 
 
-def _units(c: _Collector, text: str, field: str) -> None:
+def _units(c: _Collector, text: str, field: str, required: bool) -> None:
     if not text:
-        c.add("missing units", field, UnitError)
+        if required:
+            c.add("missing units", field, UnitError)
         return
     try:
         parse_unit(text)
@@ -124,11 +134,28 @@ def _units(c: _Collector, text: str, field: str) -> None:
         c.add(err.message, field, UnitError)
 
 
-def _check_values(model: Model, c: _Collector, require_sources: bool) -> None:
+def _set_elsewhere(model: Model) -> set[str]:
+    """Symbols whose value rules, initial assignments or events provide (may be NaN here)."""
+    return {
+        *(a.id for a in model.assignments),
+        *(r.variable for r in (*model.rate_rules, *model.initial_assignments)),
+        *(ea.variable for ev in model.events for ea in ev.assignments),
+    }
+
+
+def _check_values(model: Model, c: _Collector, require_sources: bool, require_units: bool) -> None:
+    provided = _set_elsewhere(model)
+
+    def missing(sid: str, value: float, field: str) -> bool:
+        """NaN means "set elsewhere" (SBML import); report it when nothing does."""
+        if math.isnan(value) and sid not in provided:
+            c.add("no value (NaN) and no rule, initial assignment or event sets it", field)
+        return math.isnan(value)
+
     for x in model.compartments:
-        if not x.size > 0:
+        if not missing(x.id, x.size, f"compartment {x.id!r}.size") and not x.size > 0:
             c.add(f"size must be > 0, got {x.size!r}", f"compartment {x.id!r}.size")
-        _units(c, x.units, f"compartment {x.id!r}.units")
+        _units(c, x.units, f"compartment {x.id!r}.units", require_units)
     cids = [x.id for x in model.compartments]
     for s in model.species:
         if s.compartment not in cids:
@@ -136,14 +163,14 @@ def _check_values(model: Model, c: _Collector, require_sources: bool) -> None:
                 f"unknown compartment {s.compartment!r}{did_you_mean(s.compartment, cids)}",
                 f"species {s.id!r}.compartment",
             )
-        if not s.initial >= 0:
+        if not missing(s.id, s.initial, f"species {s.id!r}.initial") and not s.initial >= 0:
             c.add(f"initial value must be >= 0, got {s.initial!r}", f"species {s.id!r}.initial")
-        _units(c, s.units, f"species {s.id!r}.units")
+        _units(c, s.units, f"species {s.id!r}.units", require_units)
     params = [*model.parameters, *(p for r in model.reactions for p in r.local_parameters)]
     for p in params:
         field = f"parameter {p.id!r}"
-        _units(c, p.units, f"{field}.units")
-        if not math.isfinite(p.value):
+        _units(c, p.units, f"{field}.units", require_units)
+        if not missing(p.id, p.value, f"{field}.value") and not math.isfinite(p.value):
             c.add(f"value must be finite, got {p.value!r}", f"{field}.value")
         if require_sources and not (p.source.strip() or p.assumed.strip()):
             c.add(

@@ -1,0 +1,86 @@
+"""``jaksim demo selectivity`` and ``jaksim drugs``: the pharmacology commands."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["register"]
+
+DEMOS = {"selectivity": "selectivity_demo"}
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ..experiment import run_experiment
+    from ..io.registry import shipped_path
+
+    config = shipped_path("experiments", DEMOS[args.name])
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="jaksim-demo-") as tmp:
+        results = run_experiment(config, out=tmp, quiet=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(results) / "selectivity.png", out)
+        summary = (Path(results) / "selectivity.csv").read_text()
+    print(f"figure: {out}")
+    print("selectivity (mean daily inhibition of efficacy vs safety pathways):")
+    print(summary.strip())
+    return 0
+
+
+def _drugs(args: argparse.Namespace) -> int:
+    from ..pharmacology import load_library
+    from ..pharmacology.potency import potency_table
+
+    lib = load_library()
+    if args.name:
+        return _drug_detail(lib, lib.get(args.name))
+    table = potency_table(lib)
+    print(f"{'drug':17s}{'mechanism':17s}{'JAK1':>9s}{'JAK2':>9s}{'JAK3':>9s}{'TYK2':>9s}"
+          "  regimens   (in-cell IC50, nM unbound)")  # fmt: skip
+    for d in lib.drugs.values():
+        pots = table.get(d.id, {})
+        cells = "".join(f"{_fmt(pots.get(j)):>9s}" for j in ("JAK1", "JAK2", "JAK3", "TYK2"))
+        print(f"{d.id:17s}{d.mechanism:17s}{cells}  {', '.join(d.regimens)}")
+    return 0
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None or v >= 1e8 else f"{v:.3g}"
+
+
+def _drug_detail(lib, d) -> int:
+    from ..pharmacology.pk import steady_state
+    from ..pharmacology.potency import cellular_potency
+
+    print(f"{d.name} ({d.id}); mechanism {d.mechanism}; MW {d.molecular_weight} g/mol; "
+          f"fu {d.fraction_unbound}")  # fmt: skip
+    if d.note:
+        print(f"  note: {d.note}")
+    for jak, q in d.enzymatic.items():
+        print(f"  enzyme IC50 {jak}: {q.value:g} nM at {d.enzymatic_atp:g} nM ATP "
+              f"[{q.confidence}] {q.source}")  # fmt: skip
+    for jak, q in d.cellular.items():
+        print(f"  cellular {jak}: {q.value:g} nM [{q.confidence}] {q.source}")
+    if d.mechanism != "receptor_block":
+        pots = ", ".join(f"{j} {cellular_potency(d, j, lib):.3g}" for j in ("JAK1", "JAK2",
+                         "JAK3", "TYK2"))  # fmt: skip
+        print(f"  in-cell IC50 used (nM unbound): {pots}")
+    for name, reg in d.regimens.items():
+        ss = steady_state(d, reg)
+        print(f"  {name}: steady state Cmax {ss.cmax:.3g}, Cmin {ss.cmin:.3g}, "
+              f"Cavg {ss.cavg:.3g} nM (total)")  # fmt: skip
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` and ``drugs`` commands."""
+    p = sub.add_parser("demo", help="classroom demos (e.g. `jaksim demo selectivity`)")
+    p.add_argument("name", choices=sorted(DEMOS), help="which demo")
+    p.add_argument("--out", default="selectivity.png", help="figure file (png, pdf, svg)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("drugs", help="list the drug library (or show one drug)")
+    p.add_argument("name", nargs="?", help="drug id or alias for details")
+    p.set_defaults(func=_drugs)

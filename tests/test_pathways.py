@@ -1,0 +1,342 @@
+"""The shipped pathway library (models/pathways, models/combined): conventions and behaviour.
+
+Behaviour is checked against published facts, not against the models' own output:
+
+* pSTAT rises within minutes of cytokine addition, peaks around 10-60 min and is then lowered
+  by SOCS feedback; a SOCS1-deficient IFN-gamma model stays high (Yamada 2003 FEBS Lett
+  534:190, BIOMD0000000093 vs the SOCS1 knockout BIOMD0000000094, Fig. 2).
+* Peak pSTAT versus cytokine dose is sigmoidal with an EC50 in the pM-nM range (cytokine-receptor
+  affinities are pM-nM; Yamada's IFN-gamma KD is 1 nM).
+* JAK and STAT totals are conserved; receptor totals relax to their synthesis/degradation
+  balance.
+* Removing a JAK's activity abolishes exactly the pathways whose JAK pair needs it
+  (literature table in ``REQUIRED`` below, from the references in docs/pathways.md).
+
+Compiled models are cached per module so each model compiles once; the checks over every
+shipped file are marked slow.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.optimize import curve_fit
+
+import jaksim
+from jaksim.io.toml_model import load_model_file
+from jaksim.simulation import Change, Protocol
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+PATHWAY_FILES = sorted((MODELS / "pathways").glob("*.toml"))
+COMBINED_FILES = sorted((MODELS / "combined").glob("*.toml"))
+ALL_FILES = PATHWAY_FILES + COMBINED_FILES
+JAKS = ("JAK1", "JAK2", "JAK3", "TYK2")
+
+# Cytokine species ids (the issue's convention) per single-pathway model.
+CYTOKINE = {
+    "il4_type1": "IL4", "il4_type2": "IL4", "il13_type2": "IL13", "il31": "IL31",
+    "tslp": "TSLP", "il22": "IL22", "il5": "IL5", "ifng": "IFNG", "ifng_socs1_ko": "IFNG",
+    "ifna": "IFNA", "il6": "IL6", "il2": "IL2", "il7": "IL7", "il15": "IL15", "il12": "IL12",
+    "il23": "IL23", "epo": "EPO", "tpo": "TPO", "gmcsf": "GMCSF", "il3": "IL3",
+}  # fmt: skip
+
+# Kinases whose activity each pathway strictly needs (references in docs/pathways.md):
+# gamma-c family JAK1+JAK3 (Russell 1995; Rodig 1998); type II IL-4R and IL-22R JAK1+TYK2;
+# IFN-gamma, IL-31, IL-5, TSLP JAK1+JAK2; IL-12/IL-23 TYK2+JAK2; IL-6 JAK1 only (Guschin 1995);
+# IFN-alpha JAK1, TYK2 only partly (Gauzzi 1996); EPO, TPO, GM-CSF, IL-3 JAK2 only.
+REQUIRED = {
+    "il2": {"JAK1", "JAK3"}, "il4_type1": {"JAK1", "JAK3"}, "il7": {"JAK1", "JAK3"},
+    "il15": {"JAK1", "JAK3"}, "il4_type2": {"JAK1", "TYK2"}, "il13_type2": {"JAK1", "TYK2"},
+    "il22": {"JAK1", "TYK2"}, "ifng": {"JAK1", "JAK2"}, "ifng_socs1_ko": {"JAK1", "JAK2"},
+    "il31": {"JAK1", "JAK2"}, "il5": {"JAK1", "JAK2"}, "tslp": {"JAK1", "JAK2"},
+    "il12": {"TYK2", "JAK2"}, "il23": {"TYK2", "JAK2"}, "il6": {"JAK1"}, "ifna": {"JAK1"},
+    "epo": {"JAK2"}, "tpo": {"JAK2"}, "gmcsf": {"JAK2"}, "il3": {"JAK2"},
+}  # fmt: skip
+PARTIAL = {"ifna": {"TYK2"}}  # contributes, but the response survives without it
+
+DEFAULT_SET = ("ifng", "il4_type1", "il6", "epo", "ifna")  # one per STAT class, fast set
+T_FINE = np.arange(0.0, 4 * 3600.0 + 1.0, 150.0)  # s, 2.5-min grid to 4 h
+
+
+@cache
+def model(stem: str):
+    path = next(p for p in ALL_FILES if p.stem == stem)
+    return load_model_file(path)
+
+
+@cache
+def compiled(stem: str):
+    return jaksim.compile_model(model(stem))
+
+
+def readout(stem: str) -> str:
+    return model(stem).metadata["readout"]
+
+
+def peak_readouts(stem: str, params: dict[str, np.ndarray], t=T_FINE) -> np.ndarray:
+    """Peak of the model's readout per ensemble member (pre-equilibrated, default protocol)."""
+    res = jaksim.simulate_ensemble(compiled(stem), t, params=params, preequilibrate=True)
+    assert res.n_failed == 0, res.messages
+    return res[readout(stem)].max(axis=1)
+
+
+def species_index(stem: str) -> dict[str, int]:
+    return {sid: i for i, sid in enumerate(compiled(stem).state_ids)}
+
+
+def stems(files) -> list[str]:
+    return [p.stem for p in files]
+
+
+def slow_except(names, *, among):
+    """Parametrize over ``among`` with everything outside ``names`` marked slow."""
+    return [n if n in names else pytest.param(n, marks=pytest.mark.slow) for n in among]
+
+
+# -- every file: conventions, sources --------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.stem)
+def test_model_loads_validates_and_follows_conventions(path):
+    m = load_model_file(path)  # validates, refusing parameters without source or assumed
+    assert m.id == path.stem
+    for kind in (m.species, m.compartments, m.parameters):
+        unsourced = [c.id for c in kind if not (c.source or c.assumed)]
+        assert not unsourced, f"{path.name}: no source/assumed for {unsourced}"
+    meta = m.metadata
+    for key in ("readout", "cytokine", "jak_pair", "pair_logic", "stats", "cell_type"):
+        assert meta.get(key), f"{path.name}: [model.metadata] lacks {key!r}"
+    outputs = {a.id for a in m.assignments}
+    assert meta["readout"] in outputs
+    for stat in meta["stats"].split(","):
+        assert f"p{stat}_total" in outputs
+    assert any(o.startswith("nuclear_") for o in outputs)
+    assert any(o.endswith("_mRNA") for o in outputs)
+    for cytokine in meta["cytokine"].split(","):
+        sp = m.get_species(cytokine)
+        assert sp.initial == 0.0 and sp.boundary, f"{cytokine} must start at 0, clamped"
+    if path.stem in CYTOKINE:
+        assert meta["cytokine"] == CYTOKINE[path.stem]
+    # every JAK in the pair logic has its act_ parameter, and no other JAK is wired in
+    named = set(re.findall(r"JAK[123]|TYK2", meta["pair_logic"]))
+    acts = {p.id[4:] for p in m.parameters if p.id.startswith("act_")}
+    assert acts == named
+    for j in acts:
+        p = m.get_parameter(f"act_{j}")
+        assert p.value == 1.0 and p.units == "dimensionless"
+
+
+@pytest.mark.parametrize("stem", list(REQUIRED))
+def test_each_pathway_wires_exactly_the_literature_jak_pair(stem):
+    """No JAK3 in EPO etc.: which act_* a model has is its JAK dependence (the table above)."""
+    acts = {p.id[4:] for p in model(stem).parameters if p.id.startswith("act_")}
+    assert acts == REQUIRED[stem] | PARTIAL.get(stem, set())
+
+
+def test_il25_and_il33_are_not_wired_to_jaks():
+    """IL-25 and IL-33 signal via Act1/TRAF6 and MyD88, not JAKs (literature-facts section 3)."""
+    for path in ALL_FILES:
+        ids = {s.id for s in model(path.stem).species}
+        assert not ids & {"IL25", "IL33"}, path.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", stems(ALL_FILES))
+def test_every_model_simulates_its_default_protocol(stem):
+    res = jaksim.simulate(compiled(stem), np.linspace(0.0, 7200.0, 13), preequilibrate=True)
+    assert res.status == 0, res.message
+    assert np.all(np.isfinite(res.states))
+    assert res[readout(stem)].max() > 1.0  # nM: a visible response to the default dose
+
+
+# -- conservation -------------------------------------------------------------------------
+
+
+def _ifng_moieties() -> dict[str, dict[str, float]]:
+    """Molecules of each conserved moiety per species of the IFN-gamma model, by hand."""
+    complexes = ["IFNG_RC_C", "IFNG_RC_Ca", "IFNG_RC_Cp", "IFNG_RC_Cp_STAT1", "IFNG_RC_endo"]
+    jak1 = ["JAK1", "IFNGR1_JAK1", "IFNGR1_JAK1_endo", "IFNG_IFNGR1_JAK1", *complexes]
+    jak2 = ["JAK2", "IFNGR2_JAK2", "IFNGR2_JAK2_endo", *complexes]
+    stat1 = {"STAT1": 1, "pSTAT1": 1, "STAT1_n": 1, "IFNG_RC_Cp_STAT1": 1,
+             "pSTAT1_pSTAT1": 2, "pSTAT1_pSTAT1_n": 2}  # fmt: skip
+    return {"JAK1": dict.fromkeys(jak1, 1.0), "JAK2": dict.fromkeys(jak2, 1.0), "STAT1": stat1}
+
+
+def _amount_weights(stem: str, counts: dict[str, float]) -> np.ndarray:
+    """Row vector w with w @ y = amount (nM * pL) of the moiety."""
+    m, idx = model(stem), species_index(stem)
+    size = {c.id: c.size for c in m.compartments}
+    w = np.zeros(len(idx))
+    for sid, n in counts.items():
+        w[idx[sid]] = n * size[m.get_species(sid).compartment]
+    return w
+
+
+def _in_row_space(L: np.ndarray, w: np.ndarray) -> bool:
+    coef, *_ = np.linalg.lstsq(L.T, w, rcond=None)
+    return np.allclose(L.T @ coef, w, atol=1e-9 * np.abs(w).max())
+
+
+def test_ifng_jak_and_stat_totals_are_conservation_laws():
+    c = compiled("ifng")
+    L = np.asarray(c.conservation)
+    moieties = _ifng_moieties()
+    assert L.shape[0] == len(moieties)  # JAK1, JAK2, STAT1 and nothing else
+    res = jaksim.simulate(c, T_FINE, preequilibrate=True)
+    for name, counts in moieties.items():
+        w = _amount_weights("ifng", counts)
+        assert _in_row_space(L, w), name
+        totals = res.states @ w
+        np.testing.assert_allclose(totals, totals[0], rtol=1e-6, err_msg=name)
+
+
+def test_receptor_total_relaxes_to_synthesis_degradation_balance():
+    """Without ligand, d(total)/dt = kdeg*Rtot - kdeg*total, so total -> Rtot (not conserved)."""
+    c = compiled("ifng")
+    ss = jaksim.steady_state(c)
+    for chain, jak in (("IFNGR1", "JAK1"), ("IFNGR2", "JAK2")):
+        total = ss[chain] + ss[f"{chain}_{jak}"] + ss[f"{chain}_{jak}_endo"]
+        expected = model("ifng").get_parameter(f"Rtot_{chain}").value
+        assert total == pytest.approx(expected, rel=1e-6)
+        w = _amount_weights("ifng", {chain: 1, f"{chain}_{jak}": 1, f"{chain}_{jak}_endo": 1})
+        assert not _in_row_space(np.asarray(c.conservation), w)
+
+
+@pytest.mark.parametrize("stem", slow_except(("ifna", "keratinocyte_th2"), among=stems(ALL_FILES)))
+def test_one_conservation_law_per_jak_and_stat(stem):
+    """Laws = JAK + STAT pools (+ IRF9 with ISGF3); receptors and SOCS are turned over."""
+    m = model(stem)
+    expected = {p.id[4:] for p in m.parameters if p.id.startswith("act_")}
+    expected |= set(m.metadata["stats"].split(","))
+    expected |= {"IRF9"} & set(m.species_ids())
+    assert np.linalg.matrix_rank(np.asarray(compiled(stem).conservation)) == len(expected)
+
+
+# -- dynamics -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stem", slow_except(DEFAULT_SET, among=list(CYTOKINE)))
+def test_pstat_rises_within_minutes_peaks_and_is_lowered_by_feedback(stem):
+    res = jaksim.simulate(compiled(stem), T_FINE, preequilibrate=True)
+    y = res[readout(stem)]
+    peak, t_peak = y.max(), T_FINE[y.argmax()] / 60.0
+    assert y[0] < 1e-6 * peak  # unstimulated steady state: no phosphorylated STAT
+    assert y[T_FINE == 300.0][0] > 0.01 * peak  # visible within 5 min
+    if stem == "ifng_socs1_ko":
+        assert y[-1] > 0.9 * peak  # sustained without SOCS1 (Yamada 2003 Fig. 2)
+        return
+    # "around 10-60 min"; the 2.5-min grid and IFN-alpha's slower ISGF3 assembly get 15 min slack
+    assert 10.0 <= t_peak <= 75.0
+    assert y[-1] < 0.8 * peak  # SOCS feedback lowers it after the peak
+
+
+def test_socs1_knockout_sustains_ifng_signalling():
+    """Yamada 2003: SOCS1-deficient cells keep nuclear pSTAT1 high for hours (BIOMD0000000094)."""
+    late = T_FINE >= 2 * 3600
+    wt = jaksim.simulate(compiled("ifng"), T_FINE, preequilibrate=True)
+    ko = jaksim.simulate(compiled("ifng_socs1_ko"), T_FINE, preequilibrate=True)
+    assert np.all(ko["SOCS1"] == 0.0)
+    assert ko["nuclear_STAT1_STAT1"][late].min() > 3 * wt["nuclear_STAT1_STAT1"][late].max()
+    assert ko["pSTAT1_total"].max() >= wt["pSTAT1_total"].max()
+
+
+def _hill(dose, top, ec50, n):
+    return top * dose**n / (ec50**n + dose**n)
+
+
+@pytest.mark.parametrize("stem", slow_except(("ifng",), among=list(CYTOKINE)))
+def test_dose_response_of_peak_pstat_is_sigmoidal_with_pm_nm_ec50(stem):
+    doses = np.logspace(-4, 2, 13)  # nM
+    protocol = Protocol((Change(0.0, CYTOKINE[stem], "set", doses),))
+    t = np.arange(0.0, 3 * 3600.0 + 1.0, 300.0)
+    res = jaksim.simulate_ensemble(compiled(stem), t, protocol=protocol, preequilibrate=True)
+    assert res.n_failed == 0
+    peak = res[readout(stem)].max(axis=1)
+    assert np.all(np.diff(peak) >= -1e-6 * peak.max())  # monotone in dose
+    (top, ec50, n), _ = curve_fit(
+        _hill, doses, peak, p0=(peak.max(), 0.1, 1.0), bounds=([0, 1e-6, 0.2], [1e5, 1e3, 5])
+    )
+    fitted = _hill(doses, top, ec50, n)
+    r2 = 1 - np.sum((peak - fitted) ** 2) / np.sum((peak - peak.mean()) ** 2)
+    assert r2 > 0.98
+    assert 1e-3 <= ec50 <= 10.0  # 1 pM .. 10 nM
+    assert 0.5 <= n <= 3.0
+
+
+# -- JAK requirements -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stem", slow_except(("il4_type1", "epo", "ifna", "il6"), among=list(REQUIRED))
+)
+def test_removing_a_jak_abolishes_exactly_the_pathways_that_need_it(stem):
+    used = sorted(REQUIRED[stem] | PARTIAL.get(stem, set()))
+    members = 1 + len(used)  # wild type, then one kinase at a time set to 0
+    params = {f"act_{j}": np.where(np.arange(members) == i + 1, 0.0, 1.0) for i, j in
+              enumerate(used)}  # fmt: skip
+    peak = peak_readouts(stem, params)
+    for i, j in enumerate(used):
+        frac = peak[i + 1] / peak[0]
+        if j in REQUIRED[stem]:
+            assert frac < 0.01, f"{stem} without {j}: {frac:.3f} of control"
+        else:
+            assert 0.2 < frac < 0.95, f"{stem} without {j}: {frac:.3f} of control"
+
+
+def test_selective_jak_loss_in_the_keratinocyte_model():
+    """No TYK2: IL-4/IL-13 (STAT6) lost, TSLP/IL-31 (STAT5) kept; no JAK2: the reverse."""
+    out = jaksim.simulate_ensemble(
+        compiled("keratinocyte_th2"),
+        T_FINE,
+        params={"act_TYK2": np.array([1.0, 0.0, 1.0]), "act_JAK2": np.array([1.0, 1.0, 0.0])},
+        preequilibrate=True,
+    )
+    assert out.n_failed == 0
+    stat6 = out["pSTAT6_total"].max(axis=1)
+    stat5 = out["pSTAT5_total"].max(axis=1)
+    assert stat6[1] < 0.01 * stat6[0] and stat5[1] > 0.5 * stat5[0]
+    assert stat5[2] < 0.01 * stat5[0] and stat6[2] > 0.5 * stat6[0]
+
+
+def test_haematopoietic_cytokines_need_jak2_only():
+    """EPO, TPO, GM-CSF, IL-3 are JAK2/JAK2: no JAK1 or JAK3 parameter, JAK2 loss removes pSTAT5."""
+    m = model("haematopoietic_progenitor")
+    assert {p.id for p in m.parameters if p.id.startswith("act_")} == {"act_JAK2"}
+    peak = peak_readouts("haematopoietic_progenitor", {"act_JAK2": np.array([1.0, 0.0])})
+    assert peak[1] < 0.01 * peak[0]
+
+
+def test_shared_socs3_pool_gives_cross_talk_in_the_keratinocyte_model():
+    """IL-22 (STAT3 -> SOCS3) given 2 h earlier blunts the TSLP (STAT5) response: shared SOCS3."""
+    pretreat = np.array([0.0, 1.0])  # nM IL-22 from t = 0; the other cytokines stay at 0
+    protocol = Protocol((Change(0.0, "IL22", "set", pretreat), Change(7200.0, "TSLP", "set", 1.0)))
+    res = jaksim.simulate_ensemble(
+        compiled("keratinocyte_th2"), T_FINE, protocol=protocol, preequilibrate=True
+    )
+    after = T_FINE >= 7200.0
+    assert res["SOCS3"][1, T_FINE == 7200.0][0] > 1.0  # nM, induced by IL-22
+    tslp_peak = res["pSTAT5_total"][:, after].max(axis=1)
+    assert tslp_peak[1] < 0.8 * tslp_peak[0]
+
+
+def test_ligand_depleting_variant_consumes_the_cytokine(tmp_path):
+    """With the `cytokine_depleting` template, binding and endocytosis consume the cytokine."""
+    shutil.copytree(MODELS / "modules", tmp_path / "modules")
+    text = (MODELS / "pathways" / "ifng.toml").read_text()
+    text = text.replace('template = "cytokine"\n', 'template = "cytokine_depleting"\n')
+    (tmp_path / "pathways").mkdir()
+    (tmp_path / "pathways" / "ifng_depleting.toml").write_text(text)
+    m = load_model_file(tmp_path / "pathways" / "ifng_depleting.toml")
+    assert not m.get_species("IFNG").boundary
+    dose = 0.001  # nM in 1000 pL of medium: ~600 molecules per cell, fewer than its ~1700 IFNGR1
+    protocol = Protocol((Change(0.0, "IFNG", "set", dose),))
+    res = jaksim.simulate(m, T_FINE, protocol=protocol, preequilibrate=True)
+    assert res.status == 0
+    assert res["IFNG"][0] == pytest.approx(dose)
+    assert np.all(np.diff(res["IFNG"]) <= 0.0)
+    assert res["IFNG"][-1] < 0.9 * dose

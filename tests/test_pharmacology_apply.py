@@ -1,0 +1,119 @@
+"""with_drug / dosing_protocol on a small pathway-like model with analytic answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jaksim
+from jaksim.pharmacology import dosing_protocol, drug_targets, load_library, with_drug
+from jaksim.pharmacology.pk import concentration
+from jaksim.pharmacology.potency import cellular_potency
+from jaksim.spec.model import Compartment, Model, Parameter, Reaction, Species
+
+LIB = load_library()
+
+
+def toy(receptor: bool = False) -> Model:
+    """X made at rate k*act_JAK1*act_JAK3 (pair logic 'both needed'), degraded at kd:
+    X_ss = k/kd * act_JAK1 * act_JAK3. With ``receptor``: X is made in proportion to a surface
+    chain IL4RA_JAK1 (made at ksyn, degraded at kdeg; 1 nM at steady state)."""
+    species = [Species("X", "cyt", 0.0)]
+    params = [
+        Parameter("act_JAK1", 1.0, assumed="test"),
+        Parameter("act_JAK3", 1.0, assumed="test"),
+        Parameter("k", 2.0, "nM/s", assumed="test"),
+        Parameter("kd", 0.5, "1/s", assumed="test"),
+    ]
+    rate = "k*act_JAK1*act_JAK3"
+    reactions = [Reaction("decay", (("X", 1),), (), "kd*X", compartment="cyt")]
+    if receptor:
+        species.append(Species("IL4RA_JAK1", "cyt", 1.0))
+        params += [Parameter("ksyn", 1e-4, "nM/s", assumed="test"),
+                   Parameter("kdeg", 1e-4, "1/s", assumed="test")]  # fmt: skip
+        reactions += [
+            Reaction("syn", (), (("IL4RA_JAK1", 1),), "ksyn", compartment="cyt"),
+            Reaction("deg", (("IL4RA_JAK1", 1),), (), "kdeg*IL4RA_JAK1", compartment="cyt"),
+        ]
+        rate += "*IL4RA_JAK1"
+    reactions.append(Reaction("make", (), (("X", 1),), rate, compartment="cyt"))
+    return Model(
+        id="toy",
+        compartments=(Compartment("cyt", 1.0),),
+        species=tuple(species),
+        parameters=tuple(params),
+        reactions=tuple(reactions),
+    )
+
+
+def test_equilibrium_occupancy_drives_activity():
+    drug = LIB.get("tofacitinib")
+    model = with_drug(toy(), drug)
+    assert "act_JAK1" not in model.parameter_ids() and "drug_conc" in model.parameter_ids()
+    assert [r.rate for r in model.reactions] == [r.rate for r in toy().reactions]
+    conc = np.array([0.0, 10.0, 100.0, 1000.0])
+    res = jaksim.simulate_ensemble(model, np.array([0.0, 60.0]), params={"drug_conc": conc},
+                                   outputs=["X", "act_JAK1", "act_JAK3"])  # fmt: skip
+    cu = drug.fraction_unbound * conc
+    k1, k3 = (cellular_potency(drug, j, LIB) for j in ("JAK1", "JAK3"))
+    act1, act3 = k1 / (k1 + cu), k3 / (k3 + cu)
+    np.testing.assert_allclose(res["act_JAK1"][:, -1], act1, rtol=1e-10)
+    np.testing.assert_allclose(res["act_JAK3"][:, -1], act3, rtol=1e-10)
+    # X relaxes to k/kd * act1 * act3 with rate kd: after 60 s (30 time constants) it is there
+    np.testing.assert_allclose(res["X"][:, -1], 4.0 * act1 * act3, rtol=1e-6)
+
+
+def test_kinetic_binding_relaxes_exponentially():
+    drug = LIB.get("tofacitinib")
+    model = with_drug(toy(), drug, binding="kinetic", residence_time=200.0)
+    c = 300.0
+    t = np.array([0.0, 50.0, 200.0, 2000.0])
+    res = jaksim.simulate(model, t, params={"drug_conc": c}, outputs=["occ_JAK1"], rtol=1e-9,
+                          atol=1e-12)  # fmt: skip
+    k1 = cellular_potency(drug, "JAK1", LIB)
+    cu, koff = drug.fraction_unbound * c, 1 / 200.0
+    kon = koff / k1
+    occ_eq = cu / (cu + k1)
+    expected = occ_eq * (1 - np.exp(-(kon * cu + koff) * t))
+    np.testing.assert_allclose(res["occ_JAK1"], expected, rtol=1e-6, atol=1e-9)
+
+
+def test_receptor_antibody_sequesters_its_target_chain():
+    """Dupilumab binds free IL4RA_JAK1; the bound chain turns over like the free one, so at
+    steady state free chain = R0 / (1 + (C/Kd) * koff/(koff + kdeg)) (koff = kon*Kd)."""
+    dupi = LIB.get("dupilumab")
+    assert drug_targets(toy(), dupi) == ()
+    assert drug_targets(toy(receptor=True), dupi) == ("IL4RA_JAK1",)
+    model = with_drug(toy(receptor=True), dupi)
+    c = np.array([0.0, 0.033, 3.3])
+    res = jaksim.simulate_ensemble(model, np.array([0.0, 60.0]), params={"drug_conc": c},
+                                   outputs=["X", "IL4RA_JAK1"], preequilibrate=True)  # fmt: skip
+    koff, kdeg = 1e-3 * dupi.receptor_kd, 1e-4
+    free = 1.0 / (1.0 + c / dupi.receptor_kd * koff / (koff + kdeg))
+    np.testing.assert_allclose(res["IL4RA_JAK1"][:, -1], free, rtol=1e-5)
+    np.testing.assert_allclose(res["X"][:, -1], 4.0 * free, rtol=1e-5)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="binding must be"):
+        with_drug(toy(), "tofacitinib", binding="fast")
+    with pytest.raises(ValueError, match="already carries a drug"):
+        with_drug(with_drug(toy(), "tofacitinib"), "baricitinib")
+
+
+@pytest.mark.parametrize(("drug", "regimen"), [("tofacitinib", "5 mg BID"),
+                                               ("upadacitinib", "15 mg QD")])  # fmt: skip
+def test_pk_species_in_the_model_match_the_closed_form(drug, regimen):
+    """PK as ODE species (with_drug(..., regimen) + dosing_protocol, solved by jaksim's rodas)
+    agrees with the closed-form superposition used by the assays."""
+    d = LIB.get(drug)
+    model = with_drug(toy(), d, regimen=regimen)
+    proto = dosing_protocol(d, regimen, days=2, model=model)
+    t_h = np.linspace(0.0, 47.5, 96)
+    res = jaksim.simulate(model, t_h * 3600.0, protocol=proto, outputs=["drug_conc", "act_JAK1"],
+                          rtol=1e-8, atol=1e-10)  # fmt: skip
+    assert res.status == 0
+    ref = concentration(d, d.regimen(regimen), t_h, days=2)
+    np.testing.assert_allclose(res["drug_conc"], ref, rtol=1e-5, atol=1e-6)
+    k1 = cellular_potency(d, "JAK1", LIB)
+    np.testing.assert_allclose(res["act_JAK1"], k1 / (k1 + d.fraction_unbound * ref), rtol=1e-5)

@@ -1,0 +1,112 @@
+"""In-silico assays: enzyme self-check, whole-blood IC50s and clinical exposure against
+published behaviour (sources in models/drugs.toml and docs/pharmacology.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jaksim.analysis.hill import fit_hill
+from jaksim.experiment.loading import load_config
+from jaksim.io.registry import shipped_path
+from jaksim.pharmacology.assays import enzyme_assay
+from jaksim.pharmacology.library import load_library
+from jaksim.pharmacology.panel import daily_table, ic50_table, run_panel
+
+LIB = load_library()
+
+
+@pytest.mark.parametrize(("drug", "jak"), [("tofacitinib", "JAK1"), ("upadacitinib", "JAK2")])
+def test_enzyme_assay_recovers_the_library_ic50(drug, jak):
+    """Ki from Cheng-Prusoff, put into a rapid-equilibrium enzyme model at the assay's ATP,
+    gives back the enzyme IC50 it came from; at 10x the ATP the IC50 shifts by
+    (1 + 10 [ATP]/Km) / (1 + [ATP]/Km)."""
+    d = LIB.get(drug)
+    c = np.logspace(-2, 5, 22)
+    fit = fit_hill(c, enzyme_assay(d, jak, c))
+    assert fit.ec50 == pytest.approx(d.enzymatic[jak].value, rel=0.01)
+    assert fit.hill == pytest.approx(1.0, abs=0.02)
+    km, atp = LIB.km_atp[jak].value, d.enzymatic_atp
+    shifted = fit_hill(c, enzyme_assay(d, jak, c, atp=10 * atp)).ec50
+    assert shifted / fit.ec50 == pytest.approx((1 + 10 * atp / km) / (1 + atp / km), rel=0.02)
+
+
+@pytest.mark.parametrize("name", ["whole_blood_ic50", "clinical_regimens", "selectivity_demo"])
+def test_shipped_pharmacology_experiments_validate(name):
+    from jaksim.experiment.kinds import get_kind
+
+    loaded = load_config(shipped_path("experiments", name))
+    get_kind(loaded.kind).check(loaded)
+
+
+# -- published behaviour (needs the shipped pathway models; ~20 s) --------------------------
+DRUGS = ["tofacitinib", "upadacitinib", "baricitinib", "ruxolitinib", "abrocitinib"]
+PATHWAYS = ["il4_type1", "il13_type2", "il6", "il7", "epo", "tpo"]
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return run_panel(PATHWAYS, DRUGS, np.logspace(-2, 5, 29), library=LIB)
+
+
+@pytest.fixture(scope="module")
+def ic50(panel):
+    table = ic50_table(panel)
+    return {(r.drug, r.pathway): r.ic50_nM for r in table.itertuples()}
+
+
+@pytest.mark.slow
+def test_tofacitinib_potency_order_follows_the_label(ic50):
+    """Xeljanz USPI 12.1 (whole blood): JAK1/JAK3 56 < JAK1/JAK2 406 < JAK2/JAK2 1377 nM.
+    IL-7 (gamma-c, JAK1/JAK3), IL-6 (JAK1/JAK2 receptor), EPO (JAK2/JAK2)."""
+    assert ic50["tofacitinib", "il7"] < ic50["tofacitinib", "il6"] < ic50["tofacitinib", "epo"]
+    assert ic50["tofacitinib", "epo"] > 3 * ic50["tofacitinib", "il7"]
+
+
+# Factor 10: potencies are translated from enzyme (1 mM ATP) or engineered-cell assays, never
+# fitted to whole blood; enzyme -> whole-blood shifts of these drugs span ~4-30x (tofacitinib
+# JAK1 15 nM enzyme vs 119-406 nM in blood), so a translation can claim an order of magnitude.
+MOHAMED_2020 = {("upadacitinib", "il6"): 60.7, ("tofacitinib", "il6"): 119.0,
+                ("upadacitinib", "il7"): 125.0, ("tofacitinib", "il7"): 79.0}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_il6_upadacitinib_more_potent_than_tofacitinib(ic50):
+    """Mohamed 2020: IL-6 -> pSTAT3 IC50 upadacitinib 60.7 vs tofacitinib 119 nM."""
+    assert ic50["upadacitinib", "il6"] < ic50["tofacitinib", "il6"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: the model's IL-7 and IL-6 pathways are equally sensitive to JAK1 block "
+    "and tofacitinib's JAK3 potency (1 mM ATP enzyme panel) is too weak to make it beat "
+    "upadacitinib on IL-7 (Mohamed 2020: 79 vs 125 nM); see docs/pharmacology.md",
+)
+def test_il7_tofacitinib_more_potent_than_upadacitinib(ic50):
+    """Mohamed 2020: IL-7 -> pSTAT5 IC50 upadacitinib 125 vs tofacitinib 79 nM."""
+    assert ic50["tofacitinib", "il7"] < ic50["upadacitinib", "il7"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", list(MOHAMED_2020))
+def test_whole_blood_ic50_within_a_factor_of_ten(ic50, key):
+    assert 0.1 < ic50[key] / MOHAMED_2020[key] < 10
+
+
+@pytest.mark.slow
+def test_jak1_selective_drugs_spare_jak2_jak2_signalling(panel):
+    """At approved regimens, JAK1-selective drugs inhibit IL-4/IL-13 -> STAT6 strongly while
+    EPO/TPO -> STAT5 is inhibited clearly less than by baricitinib and ruxolitinib
+    (JAK2/JAK2 sparing; McInnes 2019, Traves 2021)."""
+    selective = [("upadacitinib", "15 mg QD"), ("upadacitinib", "30 mg QD"),
+                 ("abrocitinib", "100 mg QD"), ("abrocitinib", "200 mg QD")]  # fmt: skip
+    pan = [("baricitinib", "4 mg QD"), ("ruxolitinib", "15 mg BID")]
+    daily = daily_table(panel, selective + pan, library=LIB)
+    mean = daily.groupby(["drug", "regimen", "pathway"])["mean_inhibition"].first()
+    for drug, reg in selective:
+        for p in ("il4_type1", "il13_type2"):
+            assert mean[drug, reg, p] > 0.5
+        for p in ("epo", "tpo"):
+            assert mean[drug, reg, p] < 0.35
+            assert all(mean[drug, reg, p] < mean[d2, r2, p] - 0.3 for d2, r2 in pan)

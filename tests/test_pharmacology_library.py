@@ -1,0 +1,163 @@
+"""Drug library loader (closed schema, units, errors) and potency translation."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from jaksim.pharmacology.library import default_library_path, load_library
+from jaksim.pharmacology.potency import (
+    NO_INHIBITION,
+    cellular_potency,
+    cheng_prusoff_ki,
+    ic50_at_atp,
+)
+from jaksim.spec.errors import ModelError
+
+DRUGS = {"ruxolitinib", "tofacitinib", "baricitinib", "upadacitinib", "abrocitinib",
+         "filgotinib", "deucravacitinib", "dupilumab"}  # fmt: skip
+
+MINIMAL = """
+format_version = 1
+[cell]
+atp = { value = 2, units = "mM", source = "test" }
+[km_atp]
+JAK1 = { value = 40, units = "uM", source = "test" }
+[drugs.testinib]
+mechanism = "atp_competitive"
+molecular_weight = { value = 300, units = "g/mol", source = "test" }
+fraction_unbound = { value = 0.5, units = "dimensionless", source = "test" }
+[drugs.testinib.enzymatic]
+atp = { value = 1, units = "mM", source = "test" }
+JAK1 = { value = 10, units = "nM", source = "test" }
+[drugs.testinib.pk]
+model = "one_compartment"
+ka = { value = 1, units = "1/h", source = "test" }
+clearance = { value = 0.5, units = "L/min", source = "test" }
+volume = { value = 50, units = "L", source = "test" }
+[drugs.testinib.regimens."10 mg QD"]
+dose = { value = 10, units = "mg" }
+interval = { value = 1, units = "day" }
+source = "test"
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "drugs.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_library_has_every_drug_with_sources():
+    lib = load_library()
+    assert set(lib.names()) == DRUGS
+    raw = tomllib.loads(default_library_path().read_text())
+
+    # every number in the file has units and a source or an assumed reason
+    def walk(node, where):
+        if isinstance(node, dict) and "value" in node:
+            assert "units" in node, where
+            if where.split(".")[-1] not in ("dose", "interval"):  # sourced by the regimen
+                assert node.get("source") or node.get("assumed"), where
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    walk(raw, "")
+
+
+def test_units_are_converted_on_load(tmp_path):
+    lib = load_library(write(tmp_path, MINIMAL))
+    d = lib.get("testinib")
+    assert d.pk.clearance == pytest.approx(30.0)  # 0.5 L/min = 30 L/h
+    assert d.regimen("10 mg QD").interval == pytest.approx(24.0)
+    assert d.enzymatic_atp == pytest.approx(1e6)  # 1 mM in nM
+    assert lib.km_atp["JAK1"].value == pytest.approx(4e4)
+
+
+def test_unknown_drug_suggests_the_closest_name():
+    with pytest.raises(ModelError, match="did you mean 'tofacitinib'"):
+        load_library().get("tofacitnib")
+    assert load_library().get("Rinvoq").id == "upadacitinib"  # alias
+
+
+def test_unknown_regimen_suggests_the_closest():
+    with pytest.raises(ModelError, match="did you mean '15 mg QD'"):
+        load_library().get("upadacitinib").regimen("15mg QDD")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ('JAK1 = { value = 10, units = "nM", source = "test" }',
+         'JAK1 = { value = 10, source = "test" }', "drugs.testinib.enzymatic.JAK1.units",
+         "missing required key"),
+        ('JAK1 = { value = 10, units = "nM", source = "test" }',
+         'JAK1 = { value = 10, units = "L", source = "test" }',
+         "drugs.testinib.enzymatic.JAK1.units", "cannot convert"),
+        ('dose = { value = 10, units = "mg" }', 'dose = { value = -5, units = "mg" }',
+         "drugs.testinib.regimens.10 mg QD.dose", "dose must be > 0"),
+        ('mechanism = "atp_competitive"', 'mechanism = "atp_competitve"',
+         "drugs.testinib.mechanism", "did you mean"),
+        ('[drugs.testinib.pk]', '[drugs.testinib.pkk]', "drugs.testinib.pkk", "unknown key"),
+        ('JAK1 = { value = 10, units = "nM", source = "test" }',
+         'JAK1 = { value = 10, units = "nM" }', "drugs.testinib.enzymatic.JAK1",
+         "needs a `source`"),
+    ],
+)  # fmt: skip
+def test_bad_files_name_file_and_field(tmp_path, old, new, field, message):
+    path = write(tmp_path, MINIMAL.replace(old, new, 1))
+    with pytest.raises(ModelError) as err:
+        load_library(path)
+    assert err.value.file == str(path)
+    assert err.value.field == field
+    assert message in str(err.value)
+
+
+def test_regimen_without_pk_is_an_error(tmp_path):
+    start = MINIMAL.index("[drugs.testinib.pk]")
+    stop = MINIMAL.index("[drugs.testinib.regimens")
+    path = write(tmp_path, MINIMAL[:start] + MINIMAL[stop:])
+    with pytest.raises(ModelError, match="a regimen needs PK parameters"):
+        load_library(path)
+
+
+def test_extended_release_needs_er_duration(tmp_path):
+    path = write(tmp_path, MINIMAL + 'release = "extended"\n')  # into the regimen table
+    with pytest.raises(ModelError, match="needs pk.er_duration"):
+        load_library(path)
+
+
+def test_cheng_prusoff_round_trip_and_cell_shift():
+    ki = cheng_prusoff_ki(100.0, atp=1e5, km=1e4)  # IC50 100 nM at 10 Km -> Ki = 100/11
+    assert ki == pytest.approx(100.0 / 11.0)
+    assert ic50_at_atp(ki, 1e5, 1e4) == pytest.approx(100.0)
+    assert ic50_at_atp(ki, 0.0, 1e4) == pytest.approx(ki)  # no ATP: IC50 = Ki
+
+
+def test_cellular_potency_translates_atp_competitive_not_allosteric(tmp_path):
+    lib = load_library()
+    tofa = lib.get("tofacitinib")
+    km = lib.km_atp["JAK2"].value
+    expected = (
+        tofa.enzymatic["JAK2"].value * (1 + lib.atp_cell.value / km) / (1 + tofa.enzymatic_atp / km)
+    )
+    assert cellular_potency(tofa, "JAK2", lib) == pytest.approx(expected)
+    # doubling cellular ATP: competitive potency shifts, allosteric (JH2) does not
+    text = (
+        default_library_path()
+        .read_text()
+        .replace("atp = { value = 3.2,", "atp = { value = 6.4,", 1)
+    )
+    lib4 = load_library(write(tmp_path, text))
+    deu, deu4 = lib.get("deucravacitinib"), lib4.get("deucravacitinib")
+    assert cellular_potency(deu4, "TYK2", lib4) == cellular_potency(deu, "TYK2", lib)
+    assert cellular_potency(lib4.get("tofacitinib"), "JAK2", lib4) > 1.5 * expected
+    # a published cellular value overrides the translation
+    upa = lib.get("upadacitinib")
+    assert cellular_potency(upa, "JAK1", lib) == upa.cellular["JAK1"].value
+    assert cellular_potency(lib.get("dupilumab"), "JAK1", lib) == NO_INHIBITION

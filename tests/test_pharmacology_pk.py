@@ -1,0 +1,124 @@
+"""Closed-form PK against derived facts, an independent solver, and the in-model ODE."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from jaksim.pharmacology.library import load_library
+from jaksim.pharmacology.pk import (
+    accumulation_ratio,
+    concentration,
+    rate_constants,
+    steady_state,
+    system_matrix,
+)
+from jaksim.pharmacology.regimens import Regimen
+
+LIB = load_library()
+ALL_REGIMENS = [(d.id, r) for d in LIB.drugs.values() for r in d.regimens]
+
+
+def bateman(t, dose_nmol, f, ka, k, v, lag=0.0):
+    """One-compartment oral single dose (Bateman function), nM."""
+    s = np.clip(t - lag, 0, None)
+    return f * dose_nmol * ka / (v * (ka - k)) * (np.exp(-k * s) - np.exp(-ka * s))
+
+
+def test_one_compartment_matches_bateman():
+    d = LIB.get("baricitinib")
+    reg = Regimen("single", 4.0, 1000.0)  # one dose within 48 h
+    t = np.linspace(0, 48, 97)
+    k = d.pk.clearance / d.pk.volume
+    expected = bateman(t, d.mg_to_nmol(4.0), d.pk.bioavailability, d.pk.ka, k, d.pk.volume)
+    np.testing.assert_allclose(concentration(d, reg, t, days=1), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_lag_delays_the_curve():
+    d = LIB.get("upadacitinib")
+    ir = Regimen("single IR", 15.0, 1000.0)
+    t = np.linspace(0, 10, 41)
+    c = concentration(d, ir, t, days=1)
+    assert np.all(c[t <= d.pk.lag] == 0) and np.all(c[t > d.pk.lag] > 0)
+
+
+def test_superposition_of_doses():
+    d = LIB.get("tofacitinib")
+    reg = d.regimen("5 mg BID")
+    t = np.linspace(0, 36, 145)
+    single = Regimen("one", reg.dose, 1e6)
+    total = sum(
+        concentration(d, single, t - k * reg.interval, days=1) * (t >= k * reg.interval)
+        for k in range(3)
+    )
+    np.testing.assert_allclose(concentration(d, reg, t, days=1.5), total, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("drug", "regimen"), ALL_REGIMENS)
+def test_steady_state_average_is_dose_over_clearance(drug, regimen):
+    """Cavg,ss = F * Dose / (CL * tau) for linear PK (AUC over one interval at steady state
+    equals the single-dose AUC to infinity)."""
+    d = LIB.get(drug)
+    reg = d.regimen(regimen)
+    ss = steady_state(d, reg)
+    expected = d.pk.bioavailability * d.mg_to_nmol(reg.dose) / (d.pk.clearance * reg.interval)
+    assert ss.cavg == pytest.approx(expected, rel=2e-4)
+    assert ss.cmin <= ss.cavg <= ss.cmax
+
+
+def test_accumulation_ratio_one_compartment():
+    """With fast absorption (tofacitinib ka 13.8/h), C_ss(t) / C_1(t) -> 1/(1 - exp(-k tau))."""
+    d = LIB.get("tofacitinib")
+    reg = d.regimen("5 mg BID")
+    t = np.array([6.0, 11.0])
+    c1 = concentration(d, Regimen("one", reg.dose, 1e6), t, days=1)
+    css = steady_state(d, reg, t=t).c
+    k = d.pk.clearance / d.pk.volume
+    expected = 1 / (1 - np.exp(-k * reg.interval))
+    np.testing.assert_allclose(css / c1, expected, rtol=1e-9)
+    assert accumulation_ratio(d.pk, reg.interval) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("release", ["immediate", "extended"])
+def test_two_compartment_matches_scipy(release):
+    """Upadacitinib (2 compartments, lag, zero-order ER) vs scipy DOP853 on dA/dt = K A + u."""
+    d = LIB.get("upadacitinib")
+    reg = Regimen("test", 15.0, 24.0, release)
+    K = system_matrix(d.pk)
+    amount = d.pk.bioavailability * d.mg_to_nmol(reg.dose)
+    t_eval = np.linspace(0, 48, 97)
+    starts = reg.dose_times(2) + d.pk.lag
+    y = np.zeros(3)
+    out = []
+    edges = sorted({0.0, 48.0, *starts, *(starts + d.pk.er_duration)})
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        if release == "immediate" and np.any(np.isclose(starts, a)):
+            y = y + np.array([amount, 0, 0])
+        rate = sum(amount / d.pk.er_duration for s in starts if s <= a < s + d.pk.er_duration)
+        u = np.array([rate if release == "extended" else 0.0, 0, 0])
+        sel = t_eval[(t_eval >= a) & (t_eval < b)]
+        sol = solve_ivp(lambda _, x, u=u: K @ x + u, (a, b), y, method="DOP853",
+                        t_eval=np.append(sel, b), rtol=1e-11, atol=1e-12)  # fmt: skip
+        out.append(sol.y[1, :-1])
+        y = sol.y[:, -1]
+    ref = np.concatenate(out) / d.pk.volume
+    got = concentration(d, reg, t_eval[:-1], days=2)
+    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-9)
+
+
+def test_extended_release_keeps_exposure_and_lowers_peak():
+    d = LIB.get("upadacitinib")
+    ir, er = (replace(d.regimen("15 mg QD"), release=r) for r in ("immediate", "extended"))
+    s_ir, s_er = steady_state(d, ir), steady_state(d, er)
+    assert s_er.cavg == pytest.approx(s_ir.cavg, rel=1e-4)
+    assert s_er.cmax < s_ir.cmax
+
+
+def test_rate_constants_two_compartment():
+    d = LIB.get("upadacitinib")
+    k = rate_constants(d.pk)
+    assert k["k12"] * d.pk.volume == pytest.approx(d.pk.intercompartmental_clearance)
+    assert k["k21"] * d.pk.peripheral_volume == pytest.approx(d.pk.intercompartmental_clearance)
