@@ -101,6 +101,8 @@ class _Importer:
     unsupported: dict[str, list[str]] = field(default_factory=dict)
     math_names: set[str] = field(default_factory=set)  # every SBML id some math refers to
     pending: list[libsbml.Species] = field(default_factory=list)  # initial value via a formula
+    var_stoich: dict[str, float] = field(default_factory=dict)  # variable stoichiometries
+    stoich_math: dict[str, libsbml.ASTNode] = field(default_factory=dict)  # L2, with an id
 
     def refuse(self, construct: str, where: str) -> None:
         self.unsupported.setdefault(construct, []).append(where)
@@ -150,8 +152,18 @@ class _Importer:
             for sid, value in self.stoich.items()
             if sid in self.math_names
         ]
-        reactions = tuple(self.reaction(r) for r in m.getListOfReactions())
+        reactions = tuple(part for r in m.getListOfReactions() for part in self.reaction(r))
+        parameters += [
+            Parameter(self.sid(sid), value, constant=False,
+                      description="SBML species-reference stoichiometry (variable)")
+            for sid, value in self.var_stoich.items()
+            if sid not in self.stoich_math
+        ]  # fmt: skip
         assignments, rate_rules = self.rules()
+        assignments += [
+            Assignment(self.sid(sid), to_text(self.expr(node, f"stoichiometryMath of {sid}")))
+            for sid, node in self.stoich_math.items()
+        ]
         initial = self.initial_assignments()
         events = tuple(
             ev
@@ -233,6 +245,14 @@ class _Importer:
             ids.add(new)
         return out
 
+    def fresh_id(self, base: str) -> str:
+        """An id no SBML element has (and that jaksim's ``reaction__local`` names cannot be)."""
+        taken = {e.getId() for e in self.m.getListOfAllElements() if e.isSetIdAttribute()}
+        new = base
+        while new in taken or new in self.rename.values():
+            new += "_"
+        return new
+
     def sid(self, sbml_id: str) -> str:
         return self.rename.get(sbml_id, sbml_id)
 
@@ -243,7 +263,9 @@ class _Importer:
             self.refuse("missing math", where)
             return Sym("nan")
         try:
-            return ast_to_expr(math, self.functions, lambda n: self.symbol(n, scope))
+            return ast_to_expr(
+                math, self.functions, lambda n: self.symbol(n, scope), self.rate_of
+            )
         except UnsupportedMath as exc:
             self.refuse(str(exc.args[0]), where)
             return Sym("nan")
@@ -256,6 +278,33 @@ class _Importer:
         if name in self.as_amount:  # stored amount -> the concentration SBML means
             return BinOp("/", Sym(self.sid(name)), Sym(self.sid(self.as_amount[name])))
         return Sym(self.sid(name))
+
+    def rate_of(self, name: str) -> Expr:
+        """SBML ``rateOf(name)``: the time derivative of the value ``name`` stands for."""
+        m = self.m
+        rate_rule = m.getRateRule(name)
+        if name in self.as_amount or m.getAssignmentRule(name) is not None:
+            raise UnsupportedMath("csymbol rateOf of an assignment-rule or variable-volume value")
+        if rate_rule is not None:
+            return self.expr(rate_rule.getMath(), f"rate rule for {name}")
+        s = m.getSpecies(name)
+        if s is None or s.getBoundaryCondition() or s.getConstant():
+            return Num(0.0)
+        total: Expr = Num(0.0)
+        for r in m.getListOfReactions():
+            for sign, group in ((-1.0, r.getListOfReactants()), (1.0, r.getListOfProducts())):
+                for ref in group:
+                    if ref.getSpecies() == name:
+                        stoich = self.reference_stoichiometry(r, ref)
+                        n = Num(sign * stoich) if isinstance(stoich, float) else BinOp(
+                            "*", Num(sign), stoich)  # fmt: skip
+                        total = BinOp("+", total, BinOp("*", n, self.reaction_rate(r.getId())))
+        factor = s.getConversionFactor() or m.getConversionFactor()
+        if factor:
+            total = BinOp("*", Sym(self.sid(factor)), total)
+        if not s.getHasOnlySubstanceUnits():
+            total = BinOp("/", total, Sym(self.sid(s.getCompartment())))
+        return total
 
     def to_stored(self, target: str, value: Expr) -> Expr:
         """A value SBML assigns to ``target`` in the form jaksim stores it."""
@@ -334,82 +383,127 @@ class _Importer:
 
     # -- reactions -------------------------------------------------------------------------
     def species_reference_values(self) -> dict[str, float]:
-        """Stoichiometry of every species reference that has an id (evaluated if assigned)."""
+        """Stoichiometry of every constant species reference that has an id.
+
+        Species references whose stoichiometry rules, events or non-constant initial
+        assignments change go to ``self.var_stoich`` (id -> default value) instead.
+        """
         out: dict[str, float] = {}
         for r in self.m.getListOfReactions():
             for ref in (*r.getListOfReactants(), *r.getListOfProducts()):
                 if not ref.isSetId():
                     continue
                 rid = ref.getId()
+                value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
                 # L2 species references have no 'constant' attribute (libsbml reports False)
                 varying = self.doc.getLevel() >= 3 and not ref.getConstant()
                 if rid in self.rule_targets or rid in self.event_targets or varying:
-                    self.refuse("variable stoichiometry", rid)
-                out[rid] = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+                    self.var_stoich[rid] = value
+                else:
+                    out[rid] = value
         for rid, ia in self.ia_targets.items():
             if rid in out:
-                out[rid] = self.constant_value(ia.getMath(), rid, out)
+                value = self.constant_value(ia.getMath(), out)
+                if value is None:
+                    self.var_stoich[rid] = out.pop(rid)
+                else:
+                    out[rid] = value
         return out
 
-    def constant_value(self, math_node: libsbml.ASTNode, where: str, known: dict) -> float:
-        """Evaluate math that depends only on constant parameters and stoichiometries."""
+    def constant_value(self, math_node: libsbml.ASTNode, known: dict) -> float | None:
+        """Value of math that depends only on constants (None when it does not)."""
         env = dict(known)
         env.update(
-            {p.getId(): p.getValue() for p in self.m.getListOfParameters() if p.getConstant()}
-        )
+            {p.getId(): p.getValue() for p in self.m.getListOfParameters()
+             if p.getConstant() and p.getId() not in self.ia_targets}
+        )  # fmt: skip
         env.update(
-            {c.getId(): c.getSize() for c in self.m.getListOfCompartments() if c.getConstant()}
-        )
+            {c.getId(): c.getSize() for c in self.m.getListOfCompartments()
+             if c.getConstant() and c.getId() not in self.ia_targets}
+        )  # fmt: skip
         try:
             expr = ast_to_expr(math_node, self.functions)
-            if _uses_time(expr):
-                raise ExpressionError("depends on time")
-            value = evaluate(expr, {k: v for k, v in env.items() if k not in self.ia_targets})
-        except (UnsupportedMath, ExpressionError, AttributeError):  # AttributeError: no math
-            self.refuse("variable stoichiometry", where)
-            return math.nan
-        return value
+        except UnsupportedMath:
+            return None
+        if _uses_time(expr) or not expr.symbols() <= env.keys():
+            return None
+        return evaluate(expr, env)
 
-    def reaction(self, r: libsbml.Reaction) -> Reaction:
+    def reaction(self, r: libsbml.Reaction) -> list[Reaction]:
+        """The reaction; plus one reaction per variable-stoichiometry species reference.
+
+        jaksim stoichiometries are numbers, so a species reference whose stoichiometry
+        changes in time is split off into reaction ``<reaction>__<ref>`` with stoichiometry 1
+        and rate ``stoichiometry * rate``: the same contribution to d(species)/dt.
+        """
         rid = r.getId()
         if r.isSetFast() and r.getFast():
             self.refuse("fast reaction", rid)
-        refs = []
-        for group in (r.getListOfReactants(), r.getListOfProducts()):
+        refs: list[tuple[tuple[str, float], ...]] = []
+        split: list[tuple[int, str, Expr]] = []  # (0 reactant | 1 product, species, stoich)
+        for side, group in enumerate((r.getListOfReactants(), r.getListOfProducts())):
             items = []
             for ref in group:
-                value = self.stoich.get(ref.getId()) if ref.isSetId() else None
-                if ref.isSetStoichiometryMath():
-                    math_node = ref.getStoichiometryMath().getMath()
-                    value = self.constant_value(math_node, f"stoichiometryMath in {rid}", {})
-                if value is None:
-                    value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
-                items.append((self.sid(ref.getSpecies()), float(value)))
+                species = self.sid(ref.getSpecies())
+                stoich = self.reference_stoichiometry(r, ref)
+                if isinstance(stoich, float):
+                    items.append((species, stoich))
+                else:
+                    split.append((side, species, stoich))
             refs.append(tuple(items))
         law = r.getKineticLaw()
-        locals_ = ()
-        if law is None:
+        locals_: tuple[Parameter, ...] = ()
+        if law is None or not law.isSetMath():
             self.refuse("reaction without kinetic law", rid)
-            rate = "0"
+            rate: Expr = Num(0.0)
         else:
-            locals_ = tuple(
-                Parameter(self.sid(p.getId()), p.getValue(), name=p.getName())
-                for p in (*law.getListOfParameters(), *law.getListOfLocalParameters())
-            )
-            scope = _Scope(frozenset(p.getId() for p in law.getListOfAllElements()
-                                     if isinstance(p, libsbml.Parameter)), f"reaction {rid!r}")  # fmt: skip
-            rate = to_text(self.expr(law.getMath(), f"reaction {rid}", scope))
-        return Reaction(
+            params = [p for p in law.getListOfAllElements() if isinstance(p, libsbml.Parameter)]
+            locals_ = tuple(Parameter(self.sid(p.getId()), p.getValue(), name=p.getName())
+                            for p in params)  # fmt: skip
+            scope = _Scope(frozenset(p.getId() for p in params), f"reaction {rid}")
+            rate = self.expr(law.getMath(), f"reaction {rid}", scope)
+        main = Reaction(
             id=self.sid(rid),
             reactants=refs[0],
             products=refs[1],
-            rate=rate,
+            rate=to_text(rate),
             modifiers=tuple(self.sid(m.getSpecies()) for m in r.getListOfModifiers()),
             reversible=r.getReversible(),
             compartment=None,
             name=r.getName(),
             local_parameters=locals_,
         )
+        parts = [main]
+        # local parameters are inlined: one could shadow the stoichiometry's own id
+        inlined = substitute(rate, {p.id: Num(p.value) for p in locals_})
+        for k, (side, species, stoich) in enumerate(split):
+            one = ((species, 1.0),)
+            parts.append(Reaction(
+                id=self.fresh_id(f"{self.sid(rid)}_part{k + 1}"),
+                reactants=one if side == 0 else (),
+                products=one if side == 1 else (),
+                rate=to_text(BinOp("*", stoich, inlined)),
+                reversible=r.getReversible(),
+                description=f"variable-stoichiometry part of SBML reaction {rid!r}",
+            ))  # fmt: skip
+        return parts
+
+    def reference_stoichiometry(self, r: libsbml.Reaction, ref) -> float | Expr:
+        """A number, or the expression of a stoichiometry that changes in time."""
+        if ref.isSetStoichiometryMath():  # SBML L2
+            node = ref.getStoichiometryMath().getMath()
+            value = self.constant_value(node, self.stoich) if node is not None else 1.0
+            if value is not None:
+                return float(value)
+            if ref.isSetId():
+                self.stoich_math[ref.getId()] = node
+                return Sym(self.sid(ref.getId()))
+            return self.expr(node, f"stoichiometryMath in reaction {r.getId()}")
+        if ref.isSetId() and ref.getId() in self.var_stoich:
+            return Sym(self.sid(ref.getId()))
+        if ref.isSetId() and ref.getId() in self.stoich:
+            return float(self.stoich[ref.getId()])
+        return float(ref.getStoichiometry()) if ref.isSetStoichiometry() else 1.0
 
     def reaction_rate(self, rid: str) -> Expr:
         """The rate (amount/time) of reaction ``rid``, local parameters inlined as numbers."""
@@ -471,8 +565,6 @@ class _Importer:
             var = ea.getVariable()
             if not ea.isSetMath():
                 continue
-            if var in self.stoich:
-                self.refuse("event assignment to a stoichiometry", eid)
             value = self.expr(ea.getMath(), where)
             assigns.append(EventAssignment(self.sid(var), to_text(self.to_stored(var, value))))
         delay = e.getDelay()

@@ -100,9 +100,11 @@ class _Converter:
         self,
         functions: Mapping[str, libsbml.ASTNode],
         name_of: Callable[[str], Expr],
+        rate_of: Callable[[str], Expr] | None,
     ):
         self.functions = functions
         self.name_of = name_of
+        self.rate_of = rate_of
 
     def convert(self, node: libsbml.ASTNode, bound: Mapping[str, Expr] | None = None) -> Expr:
         t = node.getType()
@@ -175,6 +177,11 @@ class _Converter:
             return Logic("or", (UnaryOp("not", _truth(kids[0])), _truth(kids[1])))
         if t == libsbml.AST_FUNCTION:
             return self.call_user(node.getName(), kids)
+        if t == libsbml.AST_FUNCTION_RATE_OF and self.rate_of is not None:
+            arg = node.getChild(0) if node.getNumChildren() == 1 else None
+            if arg is None or arg.getType() != libsbml.AST_NAME:
+                raise UnsupportedMath("csymbol rateOf of an expression")
+            return self.rate_of(arg.getName())
         raise UnsupportedMath(_UNSUPPORTED.get(t, f"MathML element {node.getName() or t!r}"))
 
     def call_user(self, name: str, args: list[Expr]) -> Expr:
@@ -214,6 +221,7 @@ def ast_to_expr(
     node: libsbml.ASTNode,
     functions: Mapping[str, libsbml.ASTNode],
     name_of: Callable[[str], Expr] = Sym,
+    rate_of: Callable[[str], Expr] | None = None,
 ) -> Expr:
     """Convert a libsbml MathML tree to a jaksim :class:`~jaksim.spec.expr.Expr`.
 
@@ -226,13 +234,16 @@ def ast_to_expr(
     name_of : callable
         Maps an SBML identifier to the expression standing for it (renames reserved ids,
         turns a species amount into a concentration...).
+    rate_of : callable, optional
+        Maps an SBML identifier to the expression of its time derivative (``rateOf``);
+        without it ``rateOf`` is unsupported.
 
     Raises
     ------
     UnsupportedMath
         For ``delay``, ``rateOf`` and MathML outside SBML's subset.
     """
-    return _Converter(functions, name_of).convert(node)
+    return _Converter(functions, name_of, rate_of).convert(node)
 
 
 # ------------------------------------------------------------------------------------------

@@ -153,8 +153,11 @@ class DrugLibrary:
         for drug in self.drugs.values():
             if key == drug.id or key in (a.lower() for a in drug.aliases):
                 return drug
+        hint = did_you_mean(key, self.drugs) or did_you_mean(
+            next((d for d in self.drugs if d.startswith(key)), ""), self.drugs
+        )
         raise ModelError(
-            f"unknown drug{did_you_mean(key, self.drugs)}; known: {sorted(self.drugs)}",
+            f"unknown drug{hint}; known: {sorted(self.drugs)}",
             file=self.file,
             field=f"drugs.{name}",
         )

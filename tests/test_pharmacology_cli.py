@@ -1,0 +1,65 @@
+"""`jaksim drugs`, `jaksim demo selectivity` and the pharmacology experiment kinds."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from jaksim.cli.main import main
+from jaksim.experiment.kinds import get_kind
+from jaksim.experiment.loading import parse_config
+from jaksim.experiment.runner import run_experiment
+from jaksim.spec.errors import ConfigError
+
+IC50_CONFIG = """
+[experiment]
+name = "tiny_ic50"
+kind = "ic50_assay"
+[ic50_assay]
+drugs = ["tofacitinib", "dupilumab"]
+pathways = ["il13_type2", "epo"]
+concentrations = { low = "0.01 nM", high = "100000 nM", points = 15 }
+"""
+
+
+def test_drugs_lists_the_library(capsys):
+    assert main(["drugs"]) == 0
+    out = capsys.readouterr().out
+    for name in ("upadacitinib", "deucravacitinib", "dupilumab", "15 mg QD"):
+        assert name in out
+
+
+def test_drug_detail_and_typo(capsys):
+    assert main(["drugs", "Rinvoq"]) == 0
+    assert "Cavg" in capsys.readouterr().out
+    assert main(["drugs", "upa"]) == 1
+    assert "did you mean 'upadacitinib'" in capsys.readouterr().err
+
+
+def test_config_errors_name_the_field(tmp_path):
+    bad = IC50_CONFIG.replace('"dupilumab"', '"dupilumb"')
+    loaded = parse_config(bad, file="tiny.toml")
+    with pytest.raises(ConfigError, match="did you mean 'dupilumab'") as err:
+        get_kind("ic50_assay").check(loaded)
+    assert err.value.field == "ic50_assay.drugs" and err.value.file == "tiny.toml"
+    with pytest.raises(ConfigError, match="missing unit"):
+        parse_config(IC50_CONFIG.replace('"0.01 nM"', "0.01"), file="tiny.toml")
+
+
+@pytest.mark.slow
+def test_ic50_kind_writes_tables(tmp_path):
+    out = run_experiment(parse_config(IC50_CONFIG, file="tiny.toml"), out=tmp_path, quiet=True)
+    table = pd.read_csv(out / "ic50.csv")
+    assert {"drug", "pathway", "cytokine", "readout", "ic50_nM", "hill", "r2"} <= set(table)
+    row = table.set_index(["drug", "pathway"])
+    assert pd.isna(row.loc[("dupilumab", "epo"), "ic50_nM"])  # IL-4Ra antibody: no EPO effect
+    assert row.loc[("dupilumab", "il13_type2"), "ic50_nM"] < 10
+    assert (out / "ic50_heatmap.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_demo_selectivity_writes_the_figure(tmp_path, capsys):
+    figure = tmp_path / "sel.png"
+    assert main(["demo", "selectivity", "--out", str(figure)]) == 0
+    assert figure.stat().st_size > 10_000
+    assert "upadacitinib" in capsys.readouterr().out
