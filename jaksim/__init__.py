@@ -3,7 +3,7 @@
 Public API (see the README for a tour)::
 
     import jaksim
-    model = jaksim.load_model("il6_stat3")
+    model = jaksim.load_model("il6")
     res = jaksim.simulate(model, t_eval=np.linspace(0, 3600, 61))
     df = res.to_dataframe()
 """

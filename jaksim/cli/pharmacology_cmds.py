@@ -13,6 +13,8 @@ DEMOS = {"selectivity": "selectivity_demo"}
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from ..experiment import run_experiment
     from ..io.registry import shipped_path
 
@@ -22,10 +24,10 @@ def _demo(args: argparse.Namespace) -> int:
         results = run_experiment(config, out=tmp, quiet=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(results) / "selectivity.png", out)
-        summary = (Path(results) / "selectivity.csv").read_text()
+        table = pd.read_csv(Path(results) / "selectivity.csv")
     print(f"figure: {out}")
-    print("selectivity (mean daily inhibition of efficacy vs safety pathways):")
-    print(summary.strip())
+    print("mean inhibition over a day at steady state (fraction of the pSTAT signal blocked):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     return 0
 
 

@@ -44,7 +44,7 @@ def _shipped_files(kind: str) -> dict[str, list[Path]]:
 def shipped_path(kind: str, name: str) -> Path:
     """Path of the shipped ``kind`` file named ``name`` (file stem, searched recursively).
 
-    ``name`` may also be relative to the folder (``"pathways/il6_stat3"``).
+    ``name`` may also be relative to the folder (``"pathways/il6"``).
 
     Raises
     ------
@@ -87,7 +87,7 @@ def load_model(name_or_path: str | Path | Model, *, require_sources: bool = True
     name_or_path : str, Path or Model
         ``"model.toml"``, ``"model.xml"`` / ``".sbml"`` (imported with
         :func:`jaksim.io.sbml_import.load_sbml`), or the name of a shipped model
-        (``"il6_stat3"``). A Model is returned unchanged.
+        (``"il6"``). A Model is returned unchanged.
     require_sources : bool
         For TOML files: refuse parameters without ``source`` or ``assumed``.
 

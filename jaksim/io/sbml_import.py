@@ -264,8 +264,9 @@ class _Importer:
             return Sym("nan")
         try:
             return ast_to_expr(
-                math, self.functions, lambda n: self.symbol(n, scope), self.rate_of
-            )
+                math, self.functions, lambda n: self.symbol(n, scope),
+                lambda n: self.rate_of(n, scope),
+            )  # fmt: skip
         except UnsupportedMath as exc:
             self.refuse(str(exc.args[0]), where)
             return Sym("nan")
@@ -279,9 +280,11 @@ class _Importer:
             return BinOp("/", Sym(self.sid(name)), Sym(self.sid(self.as_amount[name])))
         return Sym(self.sid(name))
 
-    def rate_of(self, name: str) -> Expr:
+    def rate_of(self, name: str, scope: _Scope) -> Expr:
         """SBML ``rateOf(name)``: the time derivative of the value ``name`` stands for."""
         m = self.m
+        if name in scope.locals_:
+            return Num(0.0)  # local parameters are constant
         rate_rule = m.getRateRule(name)
         if name in self.as_amount or m.getAssignmentRule(name) is not None:
             raise UnsupportedMath("csymbol rateOf of an assignment-rule or variable-volume value")
@@ -334,7 +337,8 @@ class _Importer:
 
     def compartment_size(self, cid: str) -> float:
         c = self.m.getCompartment(cid)
-        if cid in self.ia_targets or cid in self.rule_targets or not c.isSetSize():
+        assigned = self.m.getAssignmentRule(cid) is not None
+        if cid in self.ia_targets or assigned or not c.isSetSize():
             return math.nan
         return c.getSize()
 

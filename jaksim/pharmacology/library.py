@@ -10,10 +10,12 @@ Examples
 >>> lib = load_library()
 >>> lib.get("tofacitinib").pk.clearance
 20.4
->>> lib.get("tofacitnib")
+>>> lib.get("Rinvoq").id  # brand names and codes are aliases
+'upadacitinib'
+>>> lib.get("tofacitnib")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-jaksim.spec.errors.ModelError: ...: drugs.tofacitnib: unknown drug (did you mean 'tofacitinib'?)
+jaksim.spec.errors.ModelError: ...drugs.tofacitnib: unknown drug (did you mean 'tofacitinib'?)...
 """
 
 from __future__ import annotations

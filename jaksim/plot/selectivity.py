@@ -126,13 +126,16 @@ def selectivity_figure(
     b.set_title("2. Signals blocked at the approved dose")
 
     styles = ["-", "--", ":", "-."]
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     regs = list(dict.fromkeys(zip(courses["drug"], courses["regimen"], strict=True)))
+    # one colour per drug in panels 3 and 4
+    names = [*(r[0] for r in regs), *(x for resp in responses.values() for x in resp.drugs)]
+    colour = {x: cycle[i % len(cycle)] for i, x in enumerate(dict.fromkeys(names))}
     for k, path_id in enumerate(dict.fromkeys(courses["pathway"])):
-        for r, (drug, reg) in enumerate(regs):
+        for drug, reg in regs:
             sel = courses[(courses.pathway == path_id) & (courses.drug == drug)
                           & (courses.regimen == reg)]  # fmt: skip
-            c.plot(sel.time_h, 100 * sel.inhibition, styles[k % 4], color=colours[r % 10],
+            c.plot(sel.time_h, 100 * sel.inhibition, styles[k % 4], color=colour[drug],
                    label=f"{drug} {reg}: {_label(path_id, daily)}")  # fmt: skip
     c.set_xlabel("hours after the morning dose (steady state)")
     c.set_ylabel("% of the signal blocked")
@@ -144,12 +147,10 @@ def selectivity_figure(
     for k, (path_id, resp) in enumerate(responses.items()):
         for i, drug in enumerate(resp.drugs):
             y = resp.inhibition[i] * 100
-            d.semilogx(resp.concentrations, y, styles[k % 4], color=colours[i % 10],
+            d.semilogx(resp.concentrations, y, styles[k % 4], color=colour[drug],
                        label=f"{drug}: {_label(path_id, daily)}")  # fmt: skip
-            if y.max() > 50:
-                x50 = np.interp(50, y, resp.concentrations) if np.all(np.diff(y) >= 0) else None
-                if x50 is not None:
-                    d.plot([x50], [50], "o", color=colours[i % 10], ms=4)
+            if y.max() > 50 and np.all(np.diff(y) >= 0):  # monotone: interpolate the IC50
+                d.plot([np.interp(50, y, resp.concentrations)], [50], "o", color=colour[drug])
     d.axhline(50, color="grey", lw=0.6)
     d.set_xlabel("drug in blood (nM, total)")
     d.set_ylabel("% of the signal blocked")

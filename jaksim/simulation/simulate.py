@@ -135,6 +135,11 @@ def build_problem(
     atol: float,
 ) -> Problem:
     """Assemble the solver :class:`~jaksim.solve.problem.Problem` for ``m = len(P)`` members."""
+    if not getattr(compiled, "jit", True):
+        raise ValueError(
+            f"model {getattr(compiled.model, 'id', '?')!r} was compiled with jit=False; the "
+            "solvers need numba cfunc kernels (compile_model(model, jit=True))"
+        )
     t = _check_times(t_eval)
     m = P.shape[0]
     ch_time, ch_kind, ch_index, ch_value = protocol.encode(
