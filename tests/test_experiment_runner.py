@@ -12,7 +12,7 @@ from test_experiment_support import KB, TOY_ENGINE, base_config, toy_exact, toy_
 
 from jaksim.analysis import readouts as ro
 from jaksim.compile import compile_model
-from jaksim.experiment import load_config, open_results, read_readouts, run_experiment
+from jaksim.experiment import load_config, open_results, read_readouts, run_experiment, store
 from jaksim.experiment.engine import Engine, ModelRef
 from jaksim.experiment.runner import _plan
 from jaksim.experiment.tasks import run_chunk
@@ -99,16 +99,26 @@ def _interrupt_after(k):
     return hook
 
 
-def test_resume_after_interruption_equals_uninterrupted_run(tmp_path):
+def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, capsys):
     path = base_config(tmp_path, GRID)  # 8 members in chunks of 3: 3 chunks
-    with pytest.raises(_Interrupt):
-        _run(path, out=tmp_path / "a", on_chunk=_interrupt_after(2))
+
+    def ctrl_c_after_two(n_written):
+        if n_written == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(path, out=tmp_path / "a", on_chunk=ctrl_c_after_two)
+    assert "2 of 3 chunks are saved" in capsys.readouterr().err
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert manifest["done"] == [0, 1] and not manifest["complete"]
     assert open_results(tmp_path / "a").sizes["member"] == 6  # consistent partial store
+    # a writer killed mid-file leaves only a temporary file, never a listed chunk
+    stale = tmp_path / "a" / "chunks" / "chunk_00002.nc.tmp-12345"
+    stale.write_bytes(b"half a file")
     written = []
     _run(path, out=tmp_path / "a", resume=True, on_chunk=written.append)
     assert written == [1]  # only the unfinished chunk was computed
+    assert not stale.exists()
     _run(path, out=tmp_path / "b")
     a, b = open_results(tmp_path / "a").load(), open_results(tmp_path / "b").load()
     for var in ("timecourse", "readouts", "status"):
@@ -187,7 +197,10 @@ def test_dask_executor_gives_the_same_numbers(tmp_path):
     np.testing.assert_array_equal(local["readouts"].values, remote["readouts"].values)
 
 
-def test_results_round_trip_through_the_file(tmp_path):
+@pytest.mark.parametrize("engine", ["h5netcdf", "netcdf4"])
+def test_results_round_trip_through_the_file(tmp_path, monkeypatch, engine):
+    pytest.importorskip({"h5netcdf": "h5py", "netcdf4": "netCDF4"}[engine])
+    monkeypatch.setattr(store, "ENGINE", engine)
     path = base_config(tmp_path, GRID)
     out = _run(path)
     ds = open_results(out).load()

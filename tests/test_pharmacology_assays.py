@@ -9,9 +9,10 @@ import pytest
 from jaksim.analysis.hill import fit_hill
 from jaksim.experiment.loading import load_config
 from jaksim.io.registry import shipped_path
-from jaksim.pharmacology.assays import enzyme_assay
+from jaksim.pharmacology.assays import DoseResponse, PathwayAssay, daily_inhibition, enzyme_assay
 from jaksim.pharmacology.library import load_library
 from jaksim.pharmacology.panel import daily_table, ic50_table, run_panel
+from jaksim.pharmacology.pk import steady_state
 
 LIB = load_library()
 
@@ -29,6 +30,23 @@ def test_enzyme_assay_recovers_the_library_ic50(drug, jak):
     km, atp = LIB.km_atp[jak].value, d.enzymatic_atp
     shifted = fit_hill(c, enzyme_assay(d, jak, c, atp=10 * atp)).ec50
     assert shifted / fit.ec50 == pytest.approx((1 + 10 * atp / km) / (1 + atp / km), rel=0.02)
+
+
+def test_daily_inhibition_reads_the_response_through_the_pk():
+    """With a synthetic Hill response (IC50 = Cavg, slope 1), mean inhibition is the time
+    average of C/(C + IC50) and hours above 50 % the time with C > IC50."""
+    d = LIB.get("tofacitinib")
+    reg = d.regimen("5 mg BID")
+    x = steady_state(d, reg).cavg
+    conc = np.logspace(-3, 5, 801)
+    resp = DoseResponse(PathwayAssay("synthetic", "L", "R"), (d.id,), conc,
+                        (conc / (conc + x))[None, :])  # fmt: skip
+    day = daily_inhibition(resp, d.id, reg.name, library=LIB, points_per_hour=60)
+    t = np.linspace(0, 24, 24 * 600 + 1)
+    c = steady_state(d, reg, t=t).c
+    assert day["mean_inhibition"] == pytest.approx(np.trapezoid(c / (c + x), t) / 24, rel=1e-3)
+    assert day["hours_above_50"] == pytest.approx(np.mean(c > x) * 24, abs=0.05)
+    assert day["hours_above_90"] == pytest.approx(np.mean(c > 9 * x) * 24, abs=0.05)
 
 
 @pytest.mark.parametrize("name", ["whole_blood_ic50", "clinical_regimens", "selectivity_demo"])

@@ -42,6 +42,10 @@ def test_config_errors_name_the_field(tmp_path):
     with pytest.raises(ConfigError, match="did you mean 'dupilumab'") as err:
         get_kind("ic50_assay").check(loaded)
     assert err.value.field == "ic50_assay.drugs" and err.value.file == "tiny.toml"
+    loaded = parse_config(IC50_CONFIG.replace('"epo"', '"epoo"'), file="tiny.toml")
+    with pytest.raises(ConfigError, match="did you mean 'epo'") as err:
+        get_kind("ic50_assay").check(loaded)
+    assert err.value.field == "ic50_assay.pathways"
     with pytest.raises(ConfigError, match="missing unit"):
         parse_config(IC50_CONFIG.replace('"0.01 nM"', "0.01"), file="tiny.toml")
 
@@ -50,7 +54,8 @@ def test_config_errors_name_the_field(tmp_path):
 def test_ic50_kind_writes_tables(tmp_path):
     out = run_experiment(parse_config(IC50_CONFIG, file="tiny.toml"), out=tmp_path, quiet=True)
     table = pd.read_csv(out / "ic50.csv")
-    assert {"drug", "pathway", "cytokine", "readout", "ic50_nM", "hill", "r2"} <= set(table)
+    assert {"drug", "pathway", "cytokine", "readout", "ic50_nM", "hill", "r2",
+            "published_ic50_nM"} <= set(table)  # fmt: skip
     row = table.set_index(["drug", "pathway"])
     assert pd.isna(row.loc[("dupilumab", "epo"), "ic50_nM"])  # IL-4Ra antibody: no EPO effect
     assert row.loc[("dupilumab", "il13_type2"), "ic50_nM"] < 10

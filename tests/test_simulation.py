@@ -157,3 +157,36 @@ def test_preequilibration_ignores_protocol_and_is_per_member():
     x_ss = KS / kd  # steady state of the unstimulated (u = 1 before t = 0) system
     np.testing.assert_allclose(ens["x"][:, 0], x_ss, rtol=1e-9)
     np.testing.assert_allclose(ens["x"][:, 1], x_ss * np.exp(-2 * kd), rtol=1e-8)
+
+
+def test_model_object_is_compiled_and_inputs_are_the_default_protocol():
+    from jaksim.spec.model import Assignment, Compartment, Input, Model, Parameter, Reaction, Species
+
+    k = 0.3
+    model = Model(
+        id="decay_bolus",
+        compartments=(Compartment("cell", 1.0, assumed="test"),),
+        species=(Species("A", "cell", 1.0, assumed="test"), Species("B", "cell", 0.0, assumed="t")),
+        parameters=(Parameter("k", k, units="1/s", assumed="test"),),
+        reactions=(Reaction("r", (("A", 1.0),), (("B", 1.0),), "k*A", compartment="cell"),),
+        assignments=(Assignment("total", "A + B"),),
+        inputs=(Input("A", ((5.0, 1.0),), op="add"),),
+    )
+    t = np.array([0.0, 2.0, 5.0, 9.0])
+    res = simulate(model, t, rtol=1e-10, atol=1e-13)
+    A_exact = np.where(t < 5, np.exp(-k * t), np.exp(-k * t) + np.exp(-k * (t - 5)))
+    np.testing.assert_allclose(res["A"], A_exact, rtol=1e-8)
+    np.testing.assert_allclose(res["total"], np.where(t < 5, 1.0, 2.0), rtol=1e-12)
+
+
+def test_shipped_pathway_rodas_agrees_with_scipy_radau():
+    from jaksim.io.registry import load_model
+
+    model = load_model("ifng")
+    t = np.linspace(0, 3600, 13)
+    fast = simulate(model, t, rtol=1e-9, atol=1e-12)
+    ref = simulate(model, t, solver="radau", rtol=1e-10, atol=1e-13)
+    assert fast.status == 0 and ref.status == 0
+    scale = np.abs(ref.states).max(axis=0) + 1e-9
+    assert np.max(np.abs(fast.states - ref.states) / scale) < 1e-6
+    np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=1e-5, atol=1e-9)

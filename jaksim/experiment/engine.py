@@ -56,10 +56,10 @@ def _protocol(changes: list[tuple[float, str, str, Any]]) -> Any:
     return Protocol(changes=tuple(Change(t, target, op, value) for t, target, op, value in changes))
 
 
-def _dosing(drug: str, regimen: str, days: float) -> list[tuple[float, str, str, Any]]:
+def _dosing(drug: str, regimen: str, days: float, model: Any) -> list[tuple[float, str, str, Any]]:
     from ..pharmacology import dosing_protocol
 
-    proto = dosing_protocol(drug, regimen, days=days)
+    proto = dosing_protocol(drug, regimen, days=days, model=model)
     return [(c.time, c.target, c.op, c.value) for c in proto.changes]
 
 
@@ -85,14 +85,14 @@ class Engine:
     compile : Model -> compiled model (anything ``ensemble`` accepts)
     ensemble : the :func:`jaksim.simulation.simulate_ensemble` signature
     protocol : list of ``(time, target, op, value)`` -> protocol object for ``ensemble``
-    dosing : ``(drug, regimen, days)`` -> list of ``(time, target, op, value)``
+    dosing : ``(drug, regimen, days, model)`` -> list of ``(time, target, op, value)``
     """
 
     load: Callable[[ModelRef], Any] = load_reference
     compile: Callable[[Any], Any] = _compile
     ensemble: Callable[..., Any] = _ensemble
     protocol: Callable[[list], Any] = _protocol
-    dosing: Callable[[str, str, float], list] = _dosing
+    dosing: Callable[[str, str, float, Any], list] = _dosing
 
 
 def default_engine() -> Engine:

@@ -11,6 +11,7 @@ large the sweep.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import nullcontext
@@ -155,7 +156,15 @@ def run_simulation(loaded: LoadedConfig, opts: RunOptions) -> Path:
             smoothing=0.05,
         ) as bar,
     ):
-        _drive(executor, todo, task, store, plan, bar, opts.on_chunk)
+        try:
+            _drive(executor, todo, task, store, plan, bar, opts.on_chunk)
+        except KeyboardInterrupt:
+            done = len(store.done)
+            print(
+                f"\n{done} of {len(ranges)} chunks are saved in {out}; continue with --resume",
+                file=sys.stderr,
+            )
+            raise
     store.finalize()
     if cfg.sensitivity is not None:
         _write_sensitivity(out, plan)

@@ -105,7 +105,8 @@ def _changes(task: ChunkTask, rows: np.ndarray, ref: ModelRef) -> list:
         if s.washout is not None:
             changes.append((s.washout, s.species, "set", 0.0))
     if ref.regimen is not None:
-        changes += task.engine.dosing(ref.drug, ref.regimen, task.dosing_days)
+        model = getattr(compiled(task.engine, ref), "model", None)  # for its units
+        changes += task.engine.dosing(ref.drug, ref.regimen, task.dosing_days, model)
     return sorted(changes, key=lambda c: c[0])
 
 

@@ -286,8 +286,8 @@ class _Importer:
         if name in scope.locals_:
             return Num(0.0)  # local parameters are constant
         rate_rule = m.getRateRule(name)
-        if name in self.as_amount or m.getAssignmentRule(name) is not None:
-            raise UnsupportedMath("csymbol rateOf of an assignment-rule or variable-volume value")
+        if m.getAssignmentRule(name) is not None:
+            raise UnsupportedMath("csymbol rateOf of an assignment-rule variable")
         if rate_rule is not None:
             return self.expr(rate_rule.getMath(), f"rate rule for {name}")
         s = m.getSpecies(name)
@@ -305,9 +305,25 @@ class _Importer:
         factor = s.getConversionFactor() or m.getConversionFactor()
         if factor:
             total = BinOp("*", Sym(self.sid(factor)), total)
-        if not s.getHasOnlySubstanceUnits():
-            total = BinOp("/", total, Sym(self.sid(s.getCompartment())))
-        return total
+        if s.getHasOnlySubstanceUnits():
+            return total
+        size = Sym(self.sid(s.getCompartment()))
+        if name in self.as_amount:  # d(n/V)/dt = (dn/dt)/V - (n/V) (dV/dt)/V
+            dv = self.rate_of(s.getCompartment(), _Scope())
+            return BinOp("/", BinOp("-", total, BinOp("*", self.symbol(name, _Scope()), dv)), size)
+        return BinOp("/", total, size)
+
+    def amount_rate(self, sid: str, conc_rate: Expr) -> Expr:
+        """d(amount)/dt of a concentration species with rate rule ``conc_rate`` whose
+        compartment size changes: ``d(c*V)/dt = conc_rate*V + c*dV/dt``."""
+        size = Sym(self.sid(self.as_amount[sid]))
+        try:
+            dv = self.rate_of(self.as_amount[sid], _Scope())
+        except UnsupportedMath:
+            self.refuse("rate rule on a concentration in a compartment set by a rule", sid)
+            return conc_rate
+        conc = BinOp("/", Sym(self.sid(sid)), size)
+        return BinOp("+", BinOp("*", conc_rate, size), BinOp("*", conc, dv))
 
     def to_stored(self, target: str, value: Expr) -> Expr:
         """A value SBML assigns to ``target`` in the form jaksim stores it."""
@@ -358,9 +374,6 @@ class _Importer:
         factor = s.getConversionFactor() if s.isSetConversionFactor() else None
         if factor is None and self.m.isSetConversionFactor():
             factor = self.m.getConversionFactor()
-        if sid in self.as_amount and sid in self.rule_targets:
-            if any(r.isRate() and r.getVariable() == sid for r in self.m.getListOfRules()):
-                self.refuse("rate rule on a concentration in a variable-size compartment", sid)
         return Species(
             id=self.sid(sid),
             compartment=self.sid(cid),
@@ -534,6 +547,8 @@ class _Importer:
             if rule.isAssignment():
                 assignments.append(Assignment(self.sid(var), to_text(self.to_stored(var, value))))
             else:
+                if var in self.as_amount:
+                    value = self.amount_rate(var, value)
                 rate_rules.append(RateRule(self.sid(var), to_text(value)))
         return assignments, rate_rules
 
@@ -569,6 +584,15 @@ class _Importer:
             var = ea.getVariable()
             if not ea.isSetMath():
                 continue
+            # a stored amount = assigned concentration * size *at execution*; the kernels
+            # compute values once (at trigger time when delayed with trigger-time values)
+            delayed = _has_math(e.getDelay()) and e.getUseValuesFromTriggerTime()
+            same_event = var in self.as_amount and any(
+                x.getVariable() == self.as_amount[var] for x in e.getListOfEventAssignments()
+            )
+            if var in self.as_amount and (delayed or same_event):
+                self.refuse("event assigning a concentration in a variable-size compartment "
+                            "whose size may differ at execution", eid)  # fmt: skip
             value = self.expr(ea.getMath(), where)
             assigns.append(EventAssignment(self.sid(var), to_text(self.to_stored(var, value))))
         delay = e.getDelay()

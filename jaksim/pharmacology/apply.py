@@ -15,9 +15,10 @@ Added symbols (all in the model's units):
 
 * ``drug_conc``: total drug concentration (a parameter, sweepable; with a regimen a rule equal
   to the PK central concentration ``pk_central``)
-* ``drug_fu``, ``drug_K_<JAK>`` (or ``drug_Kd``): unbound fraction and in-cell potencies
-* ``occ_<JAK>``: occupancy (a rule for equilibrium binding, a rate rule for kinetic binding
-  with ``drug_kon_<JAK>``, ``drug_koff``)
+* ``drug_fu``, ``drug_K_<JAK>`` (or ``drug_K_<TARGET>``, the antibody's Kd): unbound fraction
+  and in-cell potencies
+* ``occ_<JAK>``: occupancy (a rule for equilibrium binding; for kinetic binding a parameter
+  driven by a rate rule with ``drug_koff_<JAK>``)
 * with a regimen: compartment ``pk``, species ``pk_depot``, ``pk_central``[, ``pk_peripheral``]
   in nM of central-volume equivalents (amount / V), parameters ``pk_ka``, ``pk_k10``,
   ``pk_k12``, ``pk_k21`` and the zero-order release rate ``pk_input`` that
@@ -81,7 +82,7 @@ def with_drug(
     library: DrugLibrary | None = None,
     residence_time: float | None = None,
 ) -> Model:
-    """Return ``model`` with ``drug`` acting on its JAK activities (or receptor block).
+    """Return ``model`` with ``drug`` acting on its JAK activities (or its receptor chain).
 
     Parameters
     ----------
@@ -90,7 +91,8 @@ def with_drug(
     drug : str or Drug
         Drug id or alias from the library, or a :class:`Drug`.
     binding : {"equilibrium", "kinetic"}
-        Rapid-equilibrium occupancy, or occupancy species with kon/koff.
+        Kinase inhibitors: rapid-equilibrium occupancy, or occupancy with kon/koff (a rate
+        rule). A receptor antibody always binds kinetically (its own species and reactions).
     regimen : Regimen or str, optional
         Adds PK species (depot, central[, peripheral]); drive them with
         :func:`dosing_protocol`. Without a regimen ``drug_conc`` is a parameter (default 0).

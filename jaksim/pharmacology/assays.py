@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..spec.model import Compartment, Model, Parameter, Reaction, Species
+from ..spec.units import convert
 from .apply import drug_targets, potency_parameters, with_drug
 from .library import Drug, DrugLibrary, load_library
 from .pk import steady_state
@@ -167,8 +168,6 @@ class DoseResponse:
 
 
 def _time_factor(model: Model) -> float:
-    from ..spec.units import convert
-
     return convert(1.0, "min", model.time_unit)
 
 
@@ -207,7 +206,8 @@ def _simulate_series(model, ds: list[Drug], conc, assay: PathwayAssay, lib, rtol
 
     drugged = with_drug(model, ds[0], library=lib)
     n_d, n_c = len(ds), conc.size
-    params = {"drug_conc": np.concatenate([[0.0], np.tile(conc, n_d)])}
+    to_model = convert(1.0, "nM", model.concentration_unit)  # assay concentrations are nM
+    params = {"drug_conc": to_model * np.concatenate([[0.0], np.tile(conc, n_d)])}
     params["drug_fu"] = np.concatenate([[1.0], np.repeat([d.fraction_unbound for d in ds], n_c)])
     per_drug = [potency_parameters(model, d, lib) for d in ds]
     for key in per_drug[0]:
@@ -218,7 +218,7 @@ def _simulate_series(model, ds: list[Drug], conc, assay: PathwayAssay, lib, rtol
         drugged,
         np.array([0.0, t_read]),
         params=params,
-        protocol=Protocol((Change(0.0, assay.cytokine, "set", assay.stimulus),)),
+        protocol=Protocol((Change(0.0, assay.cytokine, "set", assay.stimulus * to_model),)),
         outputs=[assay.readout],
         preequilibrate=True,
         rtol=rtol,

@@ -50,11 +50,16 @@ def run_panel(
     return out
 
 
-def ic50_table(responses: Mapping[str, DoseResponse]) -> pd.DataFrame:
+def ic50_table(
+    responses: Mapping[str, DoseResponse], *, library: DrugLibrary | None = None
+) -> pd.DataFrame:
     """One row per drug x pathway: 4-parameter Hill fit of the simulated inhibition.
 
     ``ic50_nM`` is NaN when the drug never reaches 50 % inhibition in the tested range.
+    ``published_ic50_nM`` is the library's published whole-blood value for the same cytokine
+    and readout, else for the pathway's JAK-pair class (NaN when none), for comparison only.
     """
+    lib = library or load_library()
     rows = []
     for pathway, resp in responses.items():
         for i, drug in enumerate(resp.drugs):
@@ -69,6 +74,7 @@ def ic50_table(responses: Mapping[str, DoseResponse]) -> pd.DataFrame:
                 "hill": np.nan,
                 "r2": np.nan,
                 "max_inhibition": float(np.nanmax(y)),
+                "published_ic50_nM": _published(lib.get(drug), resp.assay),
             }
             if np.nanmax(y) > 0.5:
                 fit = fit_hill(resp.concentrations, y)
@@ -76,6 +82,17 @@ def ic50_table(responses: Mapping[str, DoseResponse]) -> pd.DataFrame:
                 row.update(ic50_nM=fit.ec50, hill=fit.hill, r2=1.0 - fit.rss / ss_tot)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _published(drug, assay) -> float:
+    readout = assay.readout.removesuffix("_total")
+    for p in drug.published:
+        if p.cytokine == assay.cytokine and p.readout in ("", readout):
+            return p.ic50.value
+    for p in drug.published:
+        if p.pathway_class and p.pathway_class == assay.jak_pair:
+            return p.ic50.value
+    return float("nan")
 
 
 def daily_table(
@@ -158,7 +175,7 @@ def selectivity_table(
         for name, paths in safety.items():
             inh = float(by_path.reindex(list(paths)).mean())
             row[f"{name}_inhibition"] = inh
-            with np.errstate(divide="ignore", invalid="ignore"):
-                row[f"index_vs_{name}"] = row["efficacy_inhibition"] / max(inh, 1e-6)
+            # floor the denominator: a set that is not inhibited at all gives a large index
+            row[f"index_vs_{name}"] = row["efficacy_inhibition"] / max(inh, 1e-6)
         rows.append(row)
     return pd.DataFrame(rows)

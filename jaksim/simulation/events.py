@@ -307,12 +307,28 @@ class _Run:
         return float(t_stop), len(sol.t)
 
     def past_root(self, dense, t_ev: float, g0: np.ndarray) -> tuple[float, np.ndarray]:
-        """The first time at or just after the located root where a trigger differs."""
-        step = max(abs(t_ev), 1.0) * 1e-14
-        for _ in range(60):
-            y = dense(t_ev) if self.k.n else self.y
-            if np.any(self.k.triggers(t_ev, y, self.p) != g0):
-                return t_ev, y
+        """The first time near the located root where a trigger differs from ``g0``.
+
+        The root finder stops within a few ulps of the switching time; walking down ulp by ulp
+        recovers the exact switching time of e.g. ``time >= 1`` (so delayed executions and
+        output times that coincide with it are ordered as SBML says).
+        """
+        start = t_ev
+        differs = lambda t: np.any(self.k.triggers(t, dense(t) if self.k.n else self.y,  # noqa: E731
+                                                   self.p) != g0)  # fmt: skip
+        if differs(t_ev):  # walk down to the first differing time
+            while not differs(lower := np.nextafter(t_ev, -math.inf)) is False and differs(lower):
+                t_ev = lower
+        else:  # walk up: ulp by ulp first, then in growing steps
+            step = 0.0
+            while not differs(t_ev):
+                t_ev = np.nextafter(t_ev, math.inf) if step == 0.0 else t_ev + step
+                step = step * 2.0 if step else 0.0
+                if t_ev - start > 64 * np.spacing(start) and step == 0.0:
+                    step = max(abs(t_ev), 1.0) * 1e-14
+                if t_ev - start > 1e-6 * max(abs(start), 1.0):
+                    break  # give up refining: the integrator's root is good to this
+        return float(t_ev), dense(t_ev) if self.k.n else self.y
             t_ev += step
             step *= 2.0
         return t_ev, y

@@ -1,0 +1,173 @@
+"""SBML import: MathML conversion, species semantics, refusals (checked against analytic values)."""
+
+from __future__ import annotations
+
+import math
+
+import libsbml
+import numpy as np
+import pytest
+
+from jaksim.compile.compiled import compile_model
+from jaksim.io.sbml_import import UnsupportedSBML, read_sbml_string
+from jaksim.io.sbml_math import ast_to_expr
+from jaksim.simulation.events import simulate_events
+from jaksim.spec.expr import evaluate
+
+
+def _math(formula: str, env: dict[str, float], functions=None) -> float:
+    ast = libsbml.parseL3Formula(formula)
+    assert ast is not None, libsbml.getLastParseL3Error()
+    return evaluate(ast_to_expr(ast, functions or {}), env)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("log(2, 8)", 3.0),  # MathML log with logbase
+        ("log10(1000)", 3.0),
+        ("root(3, 27)", 3.0),
+        ("sqrt(16)", 4.0),
+        ("piecewise(1, x > 5, 2, x > 1, 3)", 2.0),
+        ("piecewise(1, x > 5, 2)", 2.0),
+        ("xor(x > 1, x > 2, x > 3)", 1.0),  # x = 2: one of three true
+        ("xor(x > 1, x > 0, x > 3)", 0.0),  # two of three true
+        ("quotient(-7, 2)", -3.0),  # truncation toward zero
+        ("rem(-7, 2)", -1.0),
+        ("2^3^2", 512.0),
+        ("-x^2", -4.0),
+        ("ceiling(1.2) + floor(1.8)", 3.0),
+        ("factorial(4)", 24.0),
+        ("arcsinh(sinh(0.5))", 0.5),
+        ("max(1, x, 3)", 3.0),
+        ("exp(ln(5))", 5.0),
+        ("implies(x > 3, x > 10)", 1.0),
+    ],
+)
+def test_math_conversion(formula: str, expected: float) -> None:
+    assert _math(formula, {"x": 2.0}) == pytest.approx(expected, rel=1e-12)
+
+
+def test_function_definitions_are_inlined_with_shadowing_argument_names() -> None:
+    lam = libsbml.parseL3Formula("lambda(x, y, x^2 + y)")
+    # the caller's symbol 'y' is passed as the bound variable x: f(y, 1) = y^2 + 1, not 1^2 + 1
+    assert _math("f(y, 1)", {"y": 3.0}, {"f": lam}) == 10.0
+
+
+def _doc(body: str, version: int = 2) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version{version}/core" level="3" version="{version}">
+ <model id="m">
+  <listOfCompartments>
+   <compartment id="c" size="2" spatialDimensions="3" constant="true"/>
+  </listOfCompartments>
+  <listOfSpecies>
+   <species id="A" compartment="c" initialAmount="4" hasOnlySubstanceUnits="false"
+            boundaryCondition="false" constant="false"/>
+   <species id="B" compartment="c" initialAmount="0" hasOnlySubstanceUnits="true"
+            boundaryCondition="false" constant="false"/>
+  </listOfSpecies>
+  <listOfParameters>
+   <parameter id="k" value="0.5" constant="true"/>
+   <parameter id="pi" value="7" constant="true"/>
+  </listOfParameters>
+  {body}
+ </model>
+</sbml>"""
+
+
+_REACTION = """
+  <listOfReactions>
+   <reaction id="R" reversible="false">
+    <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/>
+    </listOfReactants>
+    <listOfProducts><speciesReference species="B" stoichiometry="2" constant="true"/>
+    </listOfProducts>
+    <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
+      <apply><times/><ci>k</ci><ci>A</ci><ci>c</ci></apply></math>
+    </kineticLaw>
+   </reaction>
+  </listOfReactions>"""
+
+
+def test_amount_and_concentration_semantics_match_the_analytic_solution() -> None:
+    """A -> 2B with rate k*[A]*V (amount/time); [A] = 2 e^{-kt}, amount B = 2*(4 - 4e^{-kt})."""
+    model = read_sbml_string(_doc(_REACTION))
+    a, b = model.get_species("A"), model.get_species("B")
+    assert (a.amount, a.initial) == (False, 2.0)  # initialAmount 4 in size 2 -> 2 concentration
+    assert b.amount
+    t = np.linspace(0.0, 4.0, 9)
+    sim = simulate_events(compile_model(model, jit=False), t)
+    np.testing.assert_allclose(sim["A"], 2.0 * np.exp(-0.5 * t), rtol=1e-6)
+    np.testing.assert_allclose(sim["B"], 2.0 * (4.0 - 4.0 * np.exp(-0.5 * t)), rtol=1e-6)
+
+
+def test_reserved_ids_are_renamed_and_recorded() -> None:
+    body = """<listOfRules><assignmentRule variable="B"><math
+      xmlns="http://www.w3.org/1998/Math/MathML"><ci>pi</ci></math></assignmentRule>
+      </listOfRules>"""
+    model = read_sbml_string(_doc(body))
+    assert "pi_" in model.parameter_ids()
+    assert model.assignments[0].expression == "pi_"  # the parameter, not 3.14159
+    assert model.metadata["sbml_renamed"] == "pi_=pi"
+
+
+def test_every_unsupported_construct_is_listed_in_one_error() -> None:
+    body = """
+  <listOfRules>
+   <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">
+     <apply><minus/><ci>k</ci><cn>1</cn></apply></math></algebraicRule>
+  </listOfRules>
+  <listOfReactions>
+   <reaction id="R1" reversible="false" fast="true">  <!-- L3V1: fast exists -->
+    <listOfReactants><speciesReference species="A" stoichiometry="1" constant="true"/>
+    </listOfReactants>
+    <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
+      <apply><csymbol encoding="text"
+       definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol>
+       <ci>A</ci><cn>1</cn></apply></math></kineticLaw>
+   </reaction>
+  </listOfReactions>"""
+    with pytest.raises(UnsupportedSBML) as info:
+        read_sbml_string(_doc(body, version=1), source="bad.xml")
+    err = info.value
+    assert set(err.constructs) == {"algebraic rule", "fast reaction", "csymbol delay"}
+    assert err.constructs["fast reaction"] == ["R1"]
+    assert str(err).startswith("bad.xml: unsupported SBML:")
+
+
+def test_invalid_sbml_is_a_model_error_naming_the_file() -> None:
+    from jaksim.spec.errors import ModelError
+
+    with pytest.raises(ModelError, match="x.xml: not valid SBML"):
+        read_sbml_string("<sbml>", source="x.xml")
+
+
+def test_time_triggered_delayed_event_executes_at_trigger_plus_delay() -> None:
+    """A grows at rate 1 (rate rule on a parameter); event at time >= 1, delay 0.5, sets it 0."""
+    body = """
+  <listOfRules><rateRule variable="p"><math xmlns="http://www.w3.org/1998/Math/MathML">
+    <cn>1</cn></math></rateRule></listOfRules>
+  <listOfEvents>
+   <event id="E" useValuesFromTriggerTime="true">
+    <trigger initialValue="true" persistent="true"><math
+      xmlns="http://www.w3.org/1998/Math/MathML"><apply><geq/><csymbol encoding="text"
+      definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol><cn>1</cn></apply>
+      </math></trigger>
+    <delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>0.5</cn></math></delay>
+    <listOfEventAssignments><eventAssignment variable="p"><math
+      xmlns="http://www.w3.org/1998/Math/MathML"><ci>p</ci></math></eventAssignment>
+    </listOfEventAssignments>
+   </event>
+  </listOfEvents>"""
+    text = _doc(body).replace(
+        '<parameter id="k" value="0.5" constant="true"/>',
+        '<parameter id="k" value="0.5" constant="true"/>'
+        '<parameter id="p" value="0" constant="false"/>',
+    )
+    model = read_sbml_string(text)
+    t = np.array([0.0, 1.0, 1.25, 1.5, 2.0])
+    p = simulate_events(compile_model(model, jit=False), t)["p"]
+    # value computed at trigger time (p=1) and assigned at 1.5: p(2) = 1 + 0.5
+    np.testing.assert_allclose(p, [0.0, 1.0, 1.25, 1.0, 1.5], atol=1e-6)
+    assert not math.isnan(p[-1])
