@@ -84,7 +84,7 @@ def _tags(case_dir: Path) -> tuple[tuple[str, ...], str]:
     text = (case_dir / f"{case_dir.name}-model.m").read_text()
 
     def field_of(name: str) -> list[str]:
-        m = re.search(rf"^{name}:\s*(.*)$", text, re.M)
+        m = re.search(rf"^{name}:[ \t]*(.*)$", text, re.M)
         return [t.strip() for t in m.group(1).split(",") if t.strip()] if m else []
 
     test_type = (field_of("testType") or ["TimeCourse"])[0]
@@ -117,7 +117,12 @@ def _reaction_rate(sim: EventSimulation, model: Model, rid: str) -> np.ndarray:
     law = ex.substitute(ex.parse(r.rate), {p.id: ex.Num(p.value) for p in r.local_parameters})
     names = (*sim.state_ids, *sim.param_ids, *sim.output_ids)
     table = np.hstack([sim.states, sim.params, sim.outputs])
-    return np.array([ex.evaluate(law, dict(zip(names, row)), t) for t, row in zip(sim.t, table)])
+    return np.array(
+        [
+            ex.evaluate(law, dict(zip(names, row, strict=False)), t)
+            for t, row in zip(sim.t, table, strict=False)
+        ]
+    )
 
 
 def _column(sim: EventSimulation, model: Model, name: str, settings: CaseSettings) -> np.ndarray:

@@ -6,10 +6,11 @@ import re
 
 import numpy as np
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 from test_experiment_support import TOY_ENGINE, base_config
 
 from jaksim.cli.main import main
-from jaksim.experiment import load_config, parse_config
+from jaksim.experiment import load_config, parse_config, register_kind, run_experiment
 from jaksim.experiment.plan import make_plan
 from jaksim.experiment.sweep import build_sweep, chunk_ranges
 from jaksim.spec.errors import ConfigError
@@ -328,3 +329,24 @@ def test_cli_check(tmp_path, capsys):
     assert main(["check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}: readouts[0].metrics[0]:" in err
+
+
+class _EchoSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    repeat: int = Field(gt=0)
+
+
+def _echo_runner(loaded, opts):
+    return loaded.section.repeat * loaded.config.experiment.name
+
+
+def test_registered_kind_validates_its_own_table():
+    register_kind("echo_test", _EchoSection, _echo_runner)
+    text = '[experiment]\nname = "ab"\nkind = "echo_test"\n[echo_test]\nrepeat = 3\n'
+    assert run_experiment(parse_config(text)) == "ababab"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text.replace("repeat = 3", "repet = 3"), file="k.toml")
+    assert info.value.field == "echo_test.repet"
+    assert "did you mean 'repeat'" in info.value.message
+    with pytest.raises(ConfigError, match="needs a \\[echo_test\\] table"):
+        parse_config(text.split("[echo_test]")[0])

@@ -78,7 +78,7 @@ unit = "nM"
 """
     out = _run(base_config(tmp_path, extra))
     df = read_readouts(out)
-    got = df[df.metric == "percent_inhibition_at_1min"].set_index("drug_conc")["value"]
+    got = df.set_index("drug_conc")["B_obs:percent_inhibition_at_1min"]
     base = toy_exact(0.0, 5.0)
     control = toy_exact(60.0, 5.0) - base
     for d in (0.0, 3.0, 10.0, 30.0):
@@ -220,8 +220,9 @@ def test_results_round_trip_through_the_file(tmp_path, monkeypatch, engine):
         == seeds["chunk_seeds"]
     )
     df = read_readouts(out)
-    assert len(df) == 8 * 4
-    peak = df[(df.member == 5) & (df.metric == "peak")]["value"].item()
+    assert len(df) == 8
+    assert list(df.columns[:5]) == ["member", "L", "kb", "status", "message"]
+    peak = df.loc[df.member == 5, "B_obs:peak"].item()
     assert peak == pytest.approx(ro.peak(ds["time"].values, ds["timecourse"].values[5, :, 0]))
 
 

@@ -50,10 +50,11 @@ def test_dose_response_is_monotonic_with_ec50_inside_the_range(tmp_path):
         == 0
     )
     df = read_readouts(tmp_path / "dr")
-    at15 = df[df.metric == "value_at_15min"].sort_values("IL6")
-    assert (at15["status"] == 0).all()
-    assert np.all(np.diff(at15["value"]) > 0)  # more ligand, more pSTAT3 (below saturation)
-    fit = fit_hill(at15["IL6"].to_numpy(), at15["value"].to_numpy())
+    df = df.sort_values("IL6")
+    assert (df["status"] == 0).all()
+    at15 = df["pSTAT3_total:value_at_15min"].to_numpy()
+    assert np.all(np.diff(at15) > 0)  # more ligand, more pSTAT3 (below saturation)
+    fit = fit_hill(df["IL6"].to_numpy(), at15)
     assert 1e-3 < fit.ec50 < 10.0
 
 

@@ -95,9 +95,11 @@ def _fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 def _first_error(
     err: ValidationError, root: type[BaseModel], file: str, prefix: tuple
 ) -> ConfigError:
-    # Only the first error: the file is usually fixed one key at a time and a wall of
-    # pydantic's union-branch errors hides the actual problem.
-    e = err.errors(include_url=False)[0]
+    # Only one error: the file is usually fixed one key at a time and a wall of pydantic's
+    # union-branch errors hides the actual problem. An unknown key goes first: it is usually
+    # the misspelling of the key that is reported missing.
+    errors = err.errors(include_url=False)
+    e = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
     loc = prefix + tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
     field = format_loc(loc)
     if e["type"] == "extra_forbidden":

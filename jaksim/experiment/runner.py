@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from .._version import __version__
@@ -28,7 +29,7 @@ from .executors import InProcessExecutor, dask_executor
 from .kinds import get_kind, register_kind
 from .loading import LoadedConfig, load_config
 from .plan import ExperimentPlan, make_plan
-from .store import ResultStore, config_hash
+from .store import ResultStore, config_hash, open_results
 from .sweep import build_sweep, chunk_ranges
 from .tasks import run_chunk
 
@@ -115,34 +116,8 @@ def run_simulation(loaded: LoadedConfig, opts: RunOptions) -> Path:
         return t if threads is None else replace(t, n_threads=threads)
 
     model = compiled(engine, task(0).model)
-    attrs = {
-        "experiment": cfg.experiment.name,
-        "kind": cfg.experiment.kind,
-        "config_file": loaded.file,
-        "config_text": loaded.text,
-        "model_ref": plan.base.ref,
-        "model_structure_hash": str(getattr(model, "structure_hash", "")),
-        "jaksim_version": __version__,
-        "solver": json.dumps(cfg.solver.model_dump()),
-        "preequilibrate": int(cfg.protocol.preequilibrate),
-        "seed": cfg.experiment.seed,
-        "time_unit": plan.model.time_unit,
-        "concentration_unit": plan.model.concentration_unit,
-        "axes": json.dumps([a.key for a in plan.table.axes]),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    manifest = {
-        "config_hash": config_hash(loaded.text),
-        "n_members": plan.table.n,
-        "chunks": [list(r) for r in ranges],
-        "seeds": seeds,
-        "attrs": attrs,
-        "time": plan.t_eval.tolist(),
-        "observables": list(plan.observables),
-        "readouts": [r.name for r in plan.readouts],
-    }
     out = loaded.output_dir(opts.out)
-    store = ResultStore(out, manifest, resume=opts.resume)
+    store = ResultStore(out, _manifest(loaded, plan, ranges, seeds, model), resume=opts.resume)
     todo = [i for i in range(len(ranges)) if i not in store.done]
     finished = sum(ranges[i][1] - ranges[i][0] for i in store.done)
     with (
@@ -171,10 +146,40 @@ def run_simulation(loaded: LoadedConfig, opts: RunOptions) -> Path:
     return out
 
 
+def _manifest(loaded: LoadedConfig, plan: ExperimentPlan, ranges, seeds, model) -> dict:
+    """The store's manifest; ``attrs`` become the netCDF attributes of every chunk file."""
+    cfg = loaded.config
+    attrs = {
+        "experiment": cfg.experiment.name,
+        "kind": cfg.experiment.kind,
+        "config_file": loaded.file,
+        "config_text": loaded.text,
+        "model_ref": plan.base.ref,
+        "model_structure_hash": str(getattr(model, "structure_hash", "")),
+        "jaksim_version": __version__,
+        "solver": json.dumps(cfg.solver.model_dump()),
+        "preequilibrate": int(cfg.protocol.preequilibrate),
+        "seed": cfg.experiment.seed,
+        "time_unit": plan.model.time_unit,
+        "concentration_unit": plan.model.concentration_unit,
+        "axes": json.dumps([a.key for a in plan.table.axes]),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return {
+        "config_hash": config_hash(loaded.text),
+        "n_members": plan.table.n,
+        "chunks": [list(r) for r in ranges],
+        "seeds": seeds,
+        "attrs": attrs,
+        "time": plan.t_eval.tolist(),
+        "observables": list(plan.observables),
+        "readouts": [r.name for r in plan.readouts],
+    }
+
+
 def _write_sensitivity(out: Path, plan: ExperimentPlan) -> None:
     """Sobol' indices of every readout over the sampled axes -> ``OUT/sensitivity.csv``."""
     from ..analysis.sensitivity import sobol_from_unit_sample
-    from .store import open_results
 
     sens = plan.loaded.config.sensitivity
     with open_results(out) as ds:
@@ -185,8 +190,6 @@ def _write_sensitivity(out: Path, plan: ExperimentPlan) -> None:
         table = sobol_from_unit_sample(y[:, j], names, second_order=sens.second_order)
         table.insert(0, "readout", spec.name)
         frames.append(table)
-    import pandas as pd
-
     pd.concat(frames).to_csv(out / "sensitivity.csv", index=False)
 
 

@@ -1,12 +1,12 @@
-"""Results store of a sweep: a directory of per-chunk netCDF files, a manifest and a tidy
+"""Results store of a sweep: a directory of per-chunk netCDF files, a manifest and a
 readouts CSV.
 
 Layout::
 
     OUT/manifest.json         config hash, chunk ranges, finished chunks, attributes, seeds
     OUT/chunks/chunk_00000.nc time courses, readouts, status, message of members 0..k-1
-    OUT/chunks/chunk_00000.csv the same chunk's readouts, tidy (one row per member x readout)
-    OUT/readouts.csv          all chunks' tidy readouts, written when the sweep finishes
+    OUT/chunks/chunk_00000.csv the same chunk's readouts, one row per member
+    OUT/readouts.csv          all chunks' readouts, written when the sweep finishes
 
 Each chunk file is written to a temporary name and moved into place with ``os.replace``
 (atomic on POSIX), then the manifest is rewritten the same way; an interrupted run therefore
@@ -85,6 +85,7 @@ class ResultStore:
                     file=str(path),
                 )
             manifest["done"] = old["done"]
+            manifest["attrs"] = old["attrs"]  # e.g. 'created': the files stay alike
         else:
             for stale in (self.chunk_dir, self.out / "readouts.csv", path):
                 if stale.is_dir():
@@ -130,10 +131,11 @@ class ResultStore:
         )
         stem = f"chunk_{result.index:05d}"
         _atomic_write(self.chunk_dir / f"{stem}.nc", lambda p: ds.to_netcdf(p, engine=ENGINE))
-        tidy = tidy_readouts(ds)
+        table = readout_table(ds)
+        # 12 significant digits keep the CSV quick to write; the .nc files hold full precision
         _atomic_write(
             self.chunk_dir / f"{stem}.csv",
-            lambda p: tidy.to_csv(p, index=False, float_format="%.12g"),
+            lambda p: table.to_csv(p, index=False, float_format="%.12g"),
         )
         m["done"] = sorted(self.done | {result.index})
         self._save_manifest()
@@ -157,17 +159,16 @@ class ResultStore:
         return self.out
 
 
-def tidy_readouts(ds: xr.Dataset) -> pd.DataFrame:
-    """One row per member x readout: member, swept values, status, observable, metric, value."""
+def readout_table(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per member (an observation) and one column per variable: ``member``, the swept
+    values, ``status``, ``message`` and every readout (``"pSTAT3_total:peak"``, ...)."""
     axes = [k for k, c in ds.coords.items() if c.dims == ("member",) and k != "member"]
-    n_r = ds.sizes["readout"]
-    names = [str(r) for r in ds["readout"].values]
-    frame = {"member": np.repeat(ds["member"].values, n_r)}
-    frame.update({k: np.repeat(ds[k].values, n_r) for k in axes})
-    frame["status"] = np.repeat(ds["status"].values, n_r)
-    frame["observable"] = np.tile([n.split(":", 1)[0] for n in names], ds.sizes["member"])
-    frame["metric"] = np.tile([n.split(":", 1)[1] for n in names], ds.sizes["member"])
-    frame["value"] = ds["readouts"].values.ravel()
+    frame = {"member": ds["member"].values}
+    frame.update({k: ds[k].values for k in axes})
+    frame["status"] = ds["status"].values
+    frame["message"] = ds["message"].values
+    values = ds["readouts"].values
+    frame.update({str(r): values[:, j] for j, r in enumerate(ds["readout"].values)})
     return pd.DataFrame(frame)
 
 
@@ -203,7 +204,7 @@ def open_results(path: str | Path) -> xr.Dataset:
 
 
 def read_readouts(path: str | Path) -> pd.DataFrame:
-    """The tidy readouts table of a finished results directory."""
+    """The readouts table of a finished results directory (see :func:`readout_table`)."""
     return pd.read_csv(Path(path) / "readouts.csv")
 
 

@@ -114,10 +114,11 @@ def _simulate(task: ChunkTask, ref: ModelRef, params: dict, initial: dict, rows:
     """Values (m, n_t, n_obs), status (m,), messages for members ``rows``; a raising ensemble
     call is bisected so one bad member does not sink its neighbours."""
     m = len(rows)
+    model = compiled(task.engine, ref)  # outside the try: a model error is not a member's
+    changes = _changes(task, rows, ref)
     try:
-        changes = _changes(task, rows, ref)
         res = task.engine.ensemble(
-            compiled(task.engine, ref),
+            model,
             task.t_eval,
             params=_take(params, rows) or None,
             initial=_take(initial, rows) or None,

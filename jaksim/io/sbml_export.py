@@ -32,7 +32,9 @@ __all__ = ["model_to_sbml", "write_sbml", "check_sbml"]
 
 def _check(code: int, what: str) -> None:
     if code != libsbml.LIBSBML_OPERATION_SUCCESS:
-        raise ModelError(f"SBML export failed setting {what}: {libsbml.OperationReturnValue_toString(code)}")
+        raise ModelError(
+            f"SBML export failed setting {what}: {libsbml.OperationReturnValue_toString(code)}"
+        )
 
 
 def _notes(element: libsbml.SBase, **items: str) -> None:
@@ -70,15 +72,18 @@ class _Exporter:
         if mo.name:
             m.setName(mo.name)
         _notes(m, description=mo.description)
-        conc = self.unit(mo.concentration_unit)
         vol = self.unit(mo.volume_unit)
         substance = self.unit(f"{mo.concentration_unit}*{mo.volume_unit}")
         time_unit = self.unit(mo.time_unit)
-        for setter, uid in ((m.setTimeUnits, time_unit), (m.setVolumeUnits, vol),
-                            (m.setSubstanceUnits, substance), (m.setExtentUnits, substance)):  # fmt: skip
+        setters = (
+            (m.setTimeUnits, time_unit),
+            (m.setVolumeUnits, vol),
+            (m.setSubstanceUnits, substance),
+            (m.setExtentUnits, substance),
+        )
+        for setter, uid in setters:
             if uid:
                 setter(uid)
-        del conc
         self.compartments()
         self.species()
         self.parameters()
@@ -178,7 +183,9 @@ class _Exporter:
         for rr in self.model.rate_rules:
             rule = self.m.createRateRule()
             rule.setVariable(rr.variable)
-            _check(rule.setMath(self.math(rr.expression, f"rate rule {rr.variable!r}")), rr.variable)
+            _check(
+                rule.setMath(self.math(rr.expression, f"rate rule {rr.variable!r}")), rr.variable
+            )
         for ia in self.model.initial_assignments:
             sia = self.m.createInitialAssignment()
             sia.setSymbol(ia.variable)

@@ -21,16 +21,19 @@ Mapping
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libsbml
 
 from jaksim.io.sbml_math import UnsupportedMath, ast_to_expr
+from jaksim.io.sbml_reactions import ReactionImport, Scope
 from jaksim.io.sbml_units import model_units, unit_string
-from jaksim.spec.errors import ExpressionError, ModelError
-from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Num, Sym, Time, evaluate, substitute, to_text
+from jaksim.spec.errors import ModelError
+from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Sym, to_text
 from jaksim.spec.model import (
     Assignment,
     Compartment,
@@ -40,7 +43,6 @@ from jaksim.spec.model import (
     Model,
     Parameter,
     RateRule,
-    Reaction,
     Species,
 )
 
@@ -87,15 +89,7 @@ def read_sbml_string(text: str, source: str = "<string>") -> Model:
 
 
 @dataclass
-class _Scope:
-    """Symbol resolution for one piece of math (local parameters shadow globals)."""
-
-    locals_: frozenset[str] = frozenset()
-    where: str = ""
-
-
-@dataclass
-class _Importer:
+class _Importer(ReactionImport):
     doc: libsbml.SBMLDocument
     source: str
     unsupported: dict[str, list[str]] = field(default_factory=dict)
@@ -103,6 +97,11 @@ class _Importer:
     pending: list[libsbml.Species] = field(default_factory=list)  # initial value via a formula
     var_stoich: dict[str, float] = field(default_factory=dict)  # variable stoichiometries
     stoich_math: dict[str, libsbml.ASTNode] = field(default_factory=dict)  # L2, with an id
+
+    @property
+    def provenance(self) -> str:
+        """``source`` of imported values: the SBML file they were read from."""
+        return f"SBML file {Path(self.source).name}"
 
     def refuse(self, construct: str, where: str) -> None:
         self.unsupported.setdefault(construct, []).append(where)
@@ -129,9 +128,7 @@ class _Importer:
             for ea in e.getListOfEventAssignments()
             if ea.isSetMath()
         }
-        self.varying_comps = {
-            c.getId() for c in m.getListOfCompartments() if not c.getConstant()
-        }
+        self.varying_comps = {c.getId() for c in m.getListOfCompartments() if not c.getConstant()}
         # concentration species in a varying compartment are stored as amounts
         self.as_amount = {
             s.getId(): s.getCompartment()
@@ -148,13 +145,18 @@ class _Importer:
         species = tuple(self.species(s, units) for s in m.getListOfSpecies())
         parameters = [self.parameter(p) for p in m.getListOfParameters()]
         parameters += [
-            Parameter(self.sid(sid), value, description="SBML species-reference stoichiometry")
+            Parameter(
+                self.sid(sid),
+                value,
+                source=self.provenance,
+                description="SBML species-reference stoichiometry",
+            )  # fmt: skip
             for sid, value in self.stoich.items()
             if sid in self.math_names
         ]
         reactions = tuple(part for r in m.getListOfReactions() for part in self.reaction(r))
         parameters += [
-            Parameter(self.sid(sid), value, constant=False,
+            Parameter(self.sid(sid), value, constant=False, source=self.provenance,
                       description="SBML species-reference stoichiometry (variable)")
             for sid, value in self.var_stoich.items()
             if sid not in self.stoich_math
@@ -166,9 +168,7 @@ class _Importer:
         ]
         initial = self.initial_assignments()
         events = tuple(
-            ev
-            for i, e in enumerate(m.getListOfEvents())
-            if (ev := self.event(i, e)) is not None
+            ev for i, e in enumerate(m.getListOfEvents()) if (ev := self.event(i, e)) is not None
         )
         if self.unsupported:
             raise UnsupportedSBML(self.unsupported, file=self.source)
@@ -220,9 +220,11 @@ class _Importer:
         props.addOption("flatten comp", True)
         props.addOption("leave_ports", False)
         if self.doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
-            errors = [self.doc.getError(i).getMessage().strip()
-                      for i in range(self.doc.getNumErrors())
-                      if self.doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]  # fmt: skip
+            errors = [
+                self.doc.getError(i).getMessage().strip()
+                for i in range(self.doc.getNumErrors())
+                if self.doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+            ]
             if any("external model" in e for e in errors):
                 raise UnsupportedSBML({"comp external model file not found": ["document"]},
                                       file=self.source)  # fmt: skip
@@ -256,9 +258,9 @@ class _Importer:
     def sid(self, sbml_id: str) -> str:
         return self.rename.get(sbml_id, sbml_id)
 
-    def expr(self, math: libsbml.ASTNode | None, where: str, scope: _Scope | None = None) -> Expr:
+    def expr(self, math: libsbml.ASTNode | None, where: str, scope: Scope | None = None) -> Expr:
         """Convert math, recording unsupported constructs under ``where``."""
-        scope = scope or _Scope(where=where)
+        scope = scope or Scope(where=where)
         if math is None:
             self.refuse("missing math", where)
             return Sym("nan")
@@ -271,7 +273,7 @@ class _Importer:
             self.refuse(str(exc.args[0]), where)
             return Sym("nan")
 
-    def symbol(self, name: str, scope: _Scope) -> Expr:
+    def symbol(self, name: str, scope: Scope) -> Expr:
         if name in scope.locals_:
             return Sym(self.sid(name))
         if name in self.reaction_ids:  # a reaction id in math stands for its rate
@@ -279,51 +281,6 @@ class _Importer:
         if name in self.as_amount:  # stored amount -> the concentration SBML means
             return BinOp("/", Sym(self.sid(name)), Sym(self.sid(self.as_amount[name])))
         return Sym(self.sid(name))
-
-    def rate_of(self, name: str, scope: _Scope) -> Expr:
-        """SBML ``rateOf(name)``: the time derivative of the value ``name`` stands for."""
-        m = self.m
-        if name in scope.locals_:
-            return Num(0.0)  # local parameters are constant
-        rate_rule = m.getRateRule(name)
-        if m.getAssignmentRule(name) is not None:
-            raise UnsupportedMath("csymbol rateOf of an assignment-rule variable")
-        if rate_rule is not None:
-            return self.expr(rate_rule.getMath(), f"rate rule for {name}")
-        s = m.getSpecies(name)
-        if s is None or s.getBoundaryCondition() or s.getConstant():
-            return Num(0.0)
-        total: Expr = Num(0.0)
-        for r in m.getListOfReactions():
-            for sign, group in ((-1.0, r.getListOfReactants()), (1.0, r.getListOfProducts())):
-                for ref in group:
-                    if ref.getSpecies() == name:
-                        stoich = self.reference_stoichiometry(r, ref)
-                        n = Num(sign * stoich) if isinstance(stoich, float) else BinOp(
-                            "*", Num(sign), stoich)  # fmt: skip
-                        total = BinOp("+", total, BinOp("*", n, self.reaction_rate(r.getId())))
-        factor = s.getConversionFactor() or m.getConversionFactor()
-        if factor:
-            total = BinOp("*", Sym(self.sid(factor)), total)
-        if s.getHasOnlySubstanceUnits():
-            return total
-        size = Sym(self.sid(s.getCompartment()))
-        if name in self.as_amount:  # d(n/V)/dt = (dn/dt)/V - (n/V) (dV/dt)/V
-            dv = self.rate_of(s.getCompartment(), _Scope())
-            return BinOp("/", BinOp("-", total, BinOp("*", self.symbol(name, _Scope()), dv)), size)
-        return BinOp("/", total, size)
-
-    def amount_rate(self, sid: str, conc_rate: Expr) -> Expr:
-        """d(amount)/dt of a concentration species with rate rule ``conc_rate`` whose
-        compartment size changes: ``d(c*V)/dt = conc_rate*V + c*dV/dt``."""
-        size = Sym(self.sid(self.as_amount[sid]))
-        try:
-            dv = self.rate_of(self.as_amount[sid], _Scope())
-        except UnsupportedMath:
-            self.refuse("rate rule on a concentration in a compartment set by a rule", sid)
-            return conc_rate
-        conc = BinOp("/", Sym(self.sid(sid)), size)
-        return BinOp("+", BinOp("*", conc_rate, size), BinOp("*", conc, dv))
 
     def to_stored(self, target: str, value: Expr) -> Expr:
         """A value SBML assigns to ``target`` in the form jaksim stores it."""
@@ -365,7 +322,9 @@ class _Importer:
         if s.isSetInitialAmount():
             value = s.getInitialAmount() if stored_amount else s.getInitialAmount() / size
         elif s.isSetInitialConcentration():
-            value = s.getInitialConcentration() * size if stored_amount else s.getInitialConcentration()
+            value = (
+                s.getInitialConcentration() * size if stored_amount else s.getInitialConcentration()
+            )
         else:
             value = math.nan
         if math.isnan(value) and not self.assigned(sid):
@@ -388,150 +347,24 @@ class _Importer:
 
     def parameter(self, p: libsbml.Parameter) -> Parameter:
         value = p.getValue() if p.isSetValue() else math.nan
-        if math.isnan(value) and not self.assigned(p.getId()) and p.getId() not in self.event_targets:
+        if (
+            math.isnan(value)
+            and not self.assigned(p.getId())
+            and p.getId() not in self.event_targets
+        ):
             self.refuse("parameter without value", p.getId())
+        notes = _note_fields(p)
         return Parameter(
             id=self.sid(p.getId()),
             value=value,
             units=unit_string(self.m, p.getUnits()) if p.isSetUnits() else "",
             name=p.getName(),
             constant=p.getConstant(),
+            # jaksim's exporter writes "source: ..." / "assumed: ..." notes; keep them
+            source=notes.get("source", "" if "assumed" in notes else self.provenance),
+            assumed=notes.get("assumed", ""),
+            description=notes.get("description", ""),
         )
-
-    # -- reactions -------------------------------------------------------------------------
-    def species_reference_values(self) -> dict[str, float]:
-        """Stoichiometry of every constant species reference that has an id.
-
-        Species references whose stoichiometry rules, events or non-constant initial
-        assignments change go to ``self.var_stoich`` (id -> default value) instead.
-        """
-        out: dict[str, float] = {}
-        for r in self.m.getListOfReactions():
-            for ref in (*r.getListOfReactants(), *r.getListOfProducts()):
-                if not ref.isSetId():
-                    continue
-                rid = ref.getId()
-                value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
-                # L2 species references have no 'constant' attribute (libsbml reports False)
-                varying = self.doc.getLevel() >= 3 and not ref.getConstant()
-                if rid in self.rule_targets or rid in self.event_targets or varying:
-                    self.var_stoich[rid] = value
-                else:
-                    out[rid] = value
-        for rid, ia in self.ia_targets.items():
-            if rid in out:
-                value = self.constant_value(ia.getMath(), out)
-                if value is None:
-                    self.var_stoich[rid] = out.pop(rid)
-                else:
-                    out[rid] = value
-        return out
-
-    def constant_value(self, math_node: libsbml.ASTNode, known: dict) -> float | None:
-        """Value of math that depends only on constants (None when it does not)."""
-        env = dict(known)
-        env.update(
-            {p.getId(): p.getValue() for p in self.m.getListOfParameters()
-             if p.getConstant() and p.getId() not in self.ia_targets}
-        )  # fmt: skip
-        env.update(
-            {c.getId(): c.getSize() for c in self.m.getListOfCompartments()
-             if c.getConstant() and c.getId() not in self.ia_targets}
-        )  # fmt: skip
-        try:
-            expr = ast_to_expr(math_node, self.functions)
-        except UnsupportedMath:
-            return None
-        if _uses_time(expr) or not expr.symbols() <= env.keys():
-            return None
-        return evaluate(expr, env)
-
-    def reaction(self, r: libsbml.Reaction) -> list[Reaction]:
-        """The reaction; plus one reaction per variable-stoichiometry species reference.
-
-        jaksim stoichiometries are numbers, so a species reference whose stoichiometry
-        changes in time is split off into reaction ``<reaction>__<ref>`` with stoichiometry 1
-        and rate ``stoichiometry * rate``: the same contribution to d(species)/dt.
-        """
-        rid = r.getId()
-        if r.isSetFast() and r.getFast():
-            self.refuse("fast reaction", rid)
-        refs: list[tuple[tuple[str, float], ...]] = []
-        split: list[tuple[int, str, Expr]] = []  # (0 reactant | 1 product, species, stoich)
-        for side, group in enumerate((r.getListOfReactants(), r.getListOfProducts())):
-            items = []
-            for ref in group:
-                species = self.sid(ref.getSpecies())
-                stoich = self.reference_stoichiometry(r, ref)
-                if isinstance(stoich, float):
-                    items.append((species, stoich))
-                else:
-                    split.append((side, species, stoich))
-            refs.append(tuple(items))
-        law = r.getKineticLaw()
-        locals_: tuple[Parameter, ...] = ()
-        if law is None or not law.isSetMath():
-            self.refuse("reaction without kinetic law", rid)
-            rate: Expr = Num(0.0)
-        else:
-            params = [p for p in law.getListOfAllElements() if isinstance(p, libsbml.Parameter)]
-            locals_ = tuple(Parameter(self.sid(p.getId()), p.getValue(), name=p.getName())
-                            for p in params)  # fmt: skip
-            scope = _Scope(frozenset(p.getId() for p in params), f"reaction {rid}")
-            rate = self.expr(law.getMath(), f"reaction {rid}", scope)
-        main = Reaction(
-            id=self.sid(rid),
-            reactants=refs[0],
-            products=refs[1],
-            rate=to_text(rate),
-            modifiers=tuple(self.sid(m.getSpecies()) for m in r.getListOfModifiers()),
-            reversible=r.getReversible(),
-            compartment=None,
-            name=r.getName(),
-            local_parameters=locals_,
-        )
-        parts = [main]
-        # local parameters are inlined: one could shadow the stoichiometry's own id
-        inlined = substitute(rate, {p.id: Num(p.value) for p in locals_})
-        for k, (side, species, stoich) in enumerate(split):
-            one = ((species, 1.0),)
-            parts.append(Reaction(
-                id=self.fresh_id(f"{self.sid(rid)}_part{k + 1}"),
-                reactants=one if side == 0 else (),
-                products=one if side == 1 else (),
-                rate=to_text(BinOp("*", stoich, inlined)),
-                reversible=r.getReversible(),
-                description=f"variable-stoichiometry part of SBML reaction {rid!r}",
-            ))  # fmt: skip
-        return parts
-
-    def reference_stoichiometry(self, r: libsbml.Reaction, ref) -> float | Expr:
-        """A number, or the expression of a stoichiometry that changes in time."""
-        if ref.isSetStoichiometryMath():  # SBML L2
-            node = ref.getStoichiometryMath().getMath()
-            value = self.constant_value(node, self.stoich) if node is not None else 1.0
-            if value is not None:
-                return float(value)
-            if ref.isSetId():
-                self.stoich_math[ref.getId()] = node
-                return Sym(self.sid(ref.getId()))
-            return self.expr(node, f"stoichiometryMath in reaction {r.getId()}")
-        if ref.isSetId() and ref.getId() in self.var_stoich:
-            return Sym(self.sid(ref.getId()))
-        if ref.isSetId() and ref.getId() in self.stoich:
-            return float(self.stoich[ref.getId()])
-        return float(ref.getStoichiometry()) if ref.isSetStoichiometry() else 1.0
-
-    def reaction_rate(self, rid: str) -> Expr:
-        """The rate (amount/time) of reaction ``rid``, local parameters inlined as numbers."""
-        law = self.m.getReaction(rid).getKineticLaw()
-        if law is None or not law.isSetMath():
-            self.refuse("reaction id used in math without a kinetic law", rid)
-            return Sym("nan")
-        params = [p for p in law.getListOfAllElements() if isinstance(p, libsbml.Parameter)]
-        scope = _Scope(frozenset(p.getId() for p in params), f"reaction {rid}")
-        rate = self.expr(law.getMath(), f"reaction {rid}", scope)
-        return substitute(rate, {self.sid(p.getId()): Num(p.getValue()) for p in params})
 
     # -- rules, initial assignments, events ------------------------------------------------
     def rules(self) -> tuple[list[Assignment], list[RateRule]]:
@@ -609,9 +442,17 @@ class _Importer:
         )
 
 
-
-def _uses_time(e: Expr) -> bool:
-    return isinstance(e, Time) or any(_uses_time(c) for c in e.children())
+def _note_fields(element: libsbml.SBase) -> dict[str, str]:
+    """``key: value`` paragraphs of an element's XHTML notes (as jaksim's exporter writes)."""
+    if not element.isSetNotes():
+        return {}
+    text = libsbml.XMLNode.convertXMLNodeToString(element.getNotes())
+    fields = {}
+    for para in re.findall(r"<p>(.*?)</p>", text, flags=re.S):
+        key, sep, value = html.unescape(para).partition(": ")
+        if sep and key in ("source", "assumed", "description"):
+            fields[key] = value.strip()
+    return fields
 
 
 def _has_math(element: libsbml.SBase | None) -> bool:

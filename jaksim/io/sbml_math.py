@@ -213,7 +213,7 @@ def _fold(op: str, kids: list[Expr], empty: Expr) -> Expr:
 def _relational(op: str, kids: list[Expr]) -> Expr:
     if len(kids) < 2:
         return Num(1.0)  # a relation over fewer than two operands holds vacuously
-    pairs = [Compare(op, a, b) for a, b in zip(kids, kids[1:])]
+    pairs = [Compare(op, a, b) for a, b in zip(kids, kids[1:], strict=False)]
     return pairs[0] if len(pairs) == 1 else Logic("and", tuple(pairs))
 
 

@@ -86,9 +86,11 @@ class _Kernels:
         return self.call(self.cm.triggers, t, y, p, self.n_ev) > 0.5
 
     def env(self, t: float, y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-        values = dict(zip(self.cm.param_ids, p))
-        values.update(zip(self.cm.state_ids, y))
-        values.update(zip(self.cm.output_ids, self.call(self.cm.outputs, t, y, p, self.n_out)))
+        values = dict(zip(self.cm.param_ids, p, strict=False))
+        values.update(zip(self.cm.state_ids, y, strict=False))
+        values.update(
+            zip(self.cm.output_ids, self.call(self.cm.outputs, t, y, p, self.n_out), strict=False)
+        )
         return values
 
 
@@ -151,16 +153,18 @@ def simulate_events(
     if max_step is None:
         gaps = np.diff(t_eval)
         max_step = float(gaps[gaps > 0].min()) / 4.0 if np.any(gaps > 0) else math.inf
-    run = _Run(compiled, k, y, p, rtol, atol, method, max_events)
-    run.max_step = max_step
-    run.rng = np.random.default_rng(seed)
+    run = _Run(compiled, k, y, p, rtol, atol, method, max_events, max_step, seed)
     return run.execute(t_eval)
 
 
 class _Run:
-    def __init__(self, cm, k, y, p, rtol, atol, method, max_events):
+    """State of one simulation: integrator settings, pending events, trigger values."""
+
+    def __init__(self, cm, k, y, p, rtol, atol, method, max_events, max_step, seed):
         self.cm, self.k, self.y, self.p = cm, k, y, p
         self.rtol, self.atol, self.method, self.max_events = rtol, atol, method, max_events
+        self.max_step = max_step
+        self.rng = np.random.default_rng(seed)
         model_ids = set(cm.state_ids) | set(cm.param_ids) | set(cm.output_ids)
         self.events = cm.model.events
 
@@ -195,7 +199,7 @@ class _Run:
 
     def update_triggers(self, t: float, now: np.ndarray) -> None:
         """Trigger rising edges, cancel non-persistent events whose trigger fell."""
-        for i, (before, after) in enumerate(zip(self.g, now)):
+        for i, (before, after) in enumerate(zip(self.g, now, strict=False)):
             if after and not before:
                 self.on_trigger(i, t)
             elif before and not after and not self.events[i].persistent:
@@ -208,20 +212,19 @@ class _Run:
         while self.pending and self.pending[0].time <= t:
             due = [q for q in self.pending if q.time <= t]
             env = self.k.env(t, self.y, self.p)
-
-            def rank(q: _Pending) -> float:
-                pri = self.priority[q.event]
-                return -math.inf if pri is None else ex.evaluate(pri, env, t)
-
-            ranks = [rank(q) for q in due]
-            top = [q for q, r in zip(due, ranks) if r == max(ranks)]
+            ranks = [
+                -math.inf if self.priority[q.event] is None
+                else ex.evaluate(self.priority[q.event], env, t)
+                for q in due
+            ]  # fmt: skip
+            top = [q for q, r in zip(due, ranks, strict=False) if r == max(ranks)]
             # equal priorities: SBML leaves the order random; without priorities, model order
             tied_random = len(top) > 1 and max(ranks) != -math.inf
             chosen = top[int(self.rng.integers(len(top)))] if tied_random else min(top)
             self.pending.remove(chosen)
             heapq.heapify(self.pending)
             vals = chosen.values if chosen.values is not None else self.values(chosen.event, t)
-            for (where, idx), v in zip(self.cm.event_targets[chosen.event], vals):
+            for (where, idx), v in zip(self.cm.event_targets[chosen.event], vals, strict=False):
                 (self.y if where == "y" else self.p)[idx] = v
             self.fired += 1
             if self.fired > self.max_events:
@@ -307,28 +310,30 @@ class _Run:
         return float(t_stop), len(sol.t)
 
     def past_root(self, dense, t_ev: float, g0: np.ndarray) -> tuple[float, np.ndarray]:
-        """The first time near the located root where a trigger differs from ``g0``.
+        """The first time near the located root at which a trigger differs from ``g0``.
 
-        The root finder stops within a few ulps of the switching time; walking down ulp by ulp
-        recovers the exact switching time of e.g. ``time >= 1`` (so delayed executions and
-        output times that coincide with it are ordered as SBML says).
+        The root finder stops within a few ulps of the switching time, on either side. Walking
+        ulp by ulp recovers the exact switching time of e.g. ``time >= 1``, so that delayed
+        executions and output times coinciding with it are ordered as SBML says.
         """
-        start = t_ev
-        differs = lambda t: np.any(self.k.triggers(t, dense(t) if self.k.n else self.y,  # noqa: E731
-                                                   self.p) != g0)  # fmt: skip
-        if differs(t_ev):  # walk down to the first differing time
-            while not differs(lower := np.nextafter(t_ev, -math.inf)) is False and differs(lower):
+
+        def differs(t: float) -> bool:
+            y = dense(t) if self.k.n else self.y
+            return bool(np.any(self.k.triggers(t, y, self.p) != g0))
+
+        if differs(t_ev):  # walk down while the earlier time still differs
+            for _ in range(256):
+                lower = float(np.nextafter(t_ev, -math.inf))
+                if not differs(lower):
+                    break
                 t_ev = lower
-        else:  # walk up: ulp by ulp first, then in growing steps
-            step = 0.0
-            while not differs(t_ev):
-                t_ev = np.nextafter(t_ev, math.inf) if step == 0.0 else t_ev + step
-                step = step * 2.0 if step else 0.0
-                if t_ev - start > 64 * np.spacing(start) and step == 0.0:
-                    step = max(abs(t_ev), 1.0) * 1e-14
-                if t_ev - start > 1e-6 * max(abs(start), 1.0):
-                    break  # give up refining: the integrator's root is good to this
-        return float(t_ev), dense(t_ev) if self.k.n else self.y
-            t_ev += step
-            step *= 2.0
-        return t_ev, y
+        else:  # walk up: ulp by ulp first, then in doubling steps
+            start, step = t_ev, 0.0
+            for k in range(400):
+                if differs(t_ev):
+                    break
+                if k == 256:
+                    step = max(abs(start), 1.0) * 1e-14
+                t_ev = float(np.nextafter(t_ev, math.inf)) if step == 0.0 else t_ev + step
+                step *= 2.0
+        return t_ev, dense(t_ev) if self.k.n else self.y

@@ -58,7 +58,7 @@ def _solve_member(problem, i, method, rtol, atol, max_steps, values, stats) -> i
     if problem.preequilibrate:
         status = steady_state_core(
             problem.rhs, problem.jac, float(problem.t_start), y, p, problem.L_red,
-            problem.piv_rows, problem.ss_opts, int(max_steps), stats,
+            problem.piv_rows, problem.ss_opts, int(max_steps), problem.use_dfdt, stats,
         )  # fmt: skip
         if status != SUCCESS:
             return int(status)

@@ -1,0 +1,192 @@
+"""jaksim vs libRoadRunner on the same SBML: load + compile, one simulation, a 1,000-member
+ensemble, and the largest difference between their solutions.
+
+Models: shipped pathway models (exported to SBML L3V2 first, so both tools load the same
+file; jaksim then simulates the shipped model itself, its inputs as a protocol) and published
+JAK/STAT models vendored in ``tests/data/sbml/``. Both integrate at the
+same tolerances (rtol 1e-8, atol 1e-10). Ensembles perturb every kinetic parameter by a
+log-normal factor (sigma 0.2, seed 1): jaksim's ``simulate_ensemble`` (Rodas, ``prange``)
+against a RoadRunner Python loop (``reset``, set values, ``simulate``). Models with events run
+jaksim's SBML event driver (:func:`jaksim.simulation.events.simulate_events`, scipy LSODA)
+in a Python loop instead, because the Rodas ensemble does not execute events.
+
+Load times: "cold" runs in a fresh process with an empty kernel cache (numba compiles the
+kernels), "cached" in a second fresh process reusing that cache; RoadRunner's time is its
+``RoadRunner(sbml)`` constructor (LLVM JIT) in the same kind of processes.
+
+Usage::
+
+    python benchmarks/bench_sbml.py [--models il6,ifng,epo] [--members 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = {"Swameye_PNAS2003": ROOT / "tests" / "data" / "sbml" / "Swameye_PNAS2003.xml"}
+RTOL, ATOL = 1e-8, 1e-10
+
+_LOAD_SNIPPET = """
+import sys, time, json
+t0 = time.perf_counter()
+if sys.argv[1] == "jaksim":
+    from jaksim.io.sbml_import import load_sbml
+    from jaksim.compile.compiled import compile_model
+    t0 = time.perf_counter()
+    compile_model(load_sbml(sys.argv[2]), jit=True)
+else:
+    import roadrunner
+    t0 = time.perf_counter()
+    roadrunner.RoadRunner(sys.argv[2])
+print(json.dumps(time.perf_counter() - t0))
+"""
+
+
+def load_times(tool: str, sbml: Path) -> tuple[float, float]:
+    """(cold, cached) seconds to load + compile ``sbml`` in fresh processes."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, JAKSIM_CACHE_DIR=cache)
+        out = []
+        for _ in range(2):
+            res = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, tool, str(sbml)],
+                                 env=env, capture_output=True, text=True, check=True)  # fmt: skip
+            out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    return out[0], out[1]
+
+
+def _best(f, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_model(
+    name: str, sbml: Path, t: np.ndarray, members: int, native=None, event_members: int = 200
+) -> dict:
+    """One table row. ``native``: the jaksim Model ``sbml`` was exported from; its inputs
+    run as a protocol (Rodas) instead of as SBML events."""
+    import roadrunner
+
+    from jaksim.compile.compiled import compile_model
+    from jaksim.io.sbml_import import load_sbml
+    from jaksim.simulation import simulate, simulate_ensemble
+    from jaksim.simulation.events import simulate_events
+
+    row: dict = {"model": name}
+    row["jaksim_cold"], row["jaksim_cached"] = load_times("jaksim", sbml)
+    row["rr_cold"], row["rr_cached"] = load_times("roadrunner", sbml)
+
+    model = native if native is not None else load_sbml(sbml)
+    cm = compile_model(model, jit=True)
+    has_events = bool(model.events)
+    rr = roadrunner.RoadRunner(str(sbml))
+    rr.integrator.relative_tolerance, rr.integrator.absolute_tolerance = RTOL, ATOL
+    species = [s for s in cm.state_ids if s in model.species_ids()]
+    sel = [f"[{s}]" for s in species]
+
+    def ours(p=None):
+        if has_events:
+            return simulate_events(cm, t, p=p, rtol=RTOL, atol=ATOL, max_step=np.inf)
+        return simulate(cm, t, rtol=RTOL, atol=ATOL)
+
+    def theirs():
+        rr.reset()
+        return np.asarray(rr.simulate(float(t[0]), float(t[-1]), t.size, selections=sel))
+
+    row["jaksim_sim"] = _best(ours)
+    row["rr_sim"] = _best(theirs)
+    a = ours()
+    b = theirs()
+    rel = [np.max(np.abs(a[s] - b[:, k])) / max(np.abs(a[s]).max(), 1e-12)
+           for k, s in enumerate(species)]  # fmt: skip
+    row["max_rel_diff"] = float(max(rel))
+
+    # ensemble: every kinetic (non-input) parameter times a log-normal factor
+    members = min(members, event_members) if has_events else members
+    kinetic = [p.id for p in model.parameters if p.constant and p.value > 0]
+    base = np.array([model.get_parameter(k).value for k in kinetic])
+    rng = np.random.default_rng(1)
+    matrix = base * np.exp(0.2 * rng.standard_normal((members, len(kinetic))))
+    t0 = time.perf_counter()
+    if has_events:
+        idx = [cm.param_index(k) for k in kinetic]
+        for m in range(members):
+            p = cm.p0.copy()
+            p[idx] = matrix[m]
+            simulate_events(cm, t, p=p, rtol=RTOL, atol=ATOL, max_step=np.inf)
+    else:
+        simulate_ensemble(cm, t, param_matrix=matrix, param_names=kinetic, rtol=RTOL, atol=ATOL)
+    row["jaksim_ens"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for m in range(members):
+        rr.reset()
+        for k, v in zip(kinetic, matrix[m], strict=False):
+            rr[k] = v
+        rr.simulate(float(t[0]), float(t[-1]), t.size, selections=sel)
+    row["rr_ens"] = time.perf_counter() - t0
+    row["events"] = has_events
+    row["members"] = members
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="il6,ifng,epo,il2,Swameye_PNAS2003")
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument(
+        "--event-members",
+        type=int,
+        default=200,
+        help="ensemble size for models with events (Python loop)",
+    )
+    args = parser.parse_args(argv)
+
+    from jaksim.io.registry import load_model
+    from jaksim.io.sbml_export import write_sbml
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models.split(","):
+            if name in PUBLISHED:
+                sbml, t = PUBLISHED[name], np.linspace(0.0, 60.0, 61)  # minutes
+            else:
+                sbml = write_sbml(load_model(name), Path(tmp) / f"{name}.xml")
+                t = np.linspace(0.0, 3600.0, 61)  # seconds
+            native = None if name in PUBLISHED else load_model(name)
+            rows.append(bench_model(name, sbml, t, args.members, native, args.event_members))
+            print(json.dumps(rows[-1]), flush=True)
+
+    head = ("model", "load cold s (jaksim/rr/ratio)", "load cached s (jaksim/rr/ratio)",
+            "1 sim ms (jaksim/rr/ratio)", "ensemble s (jaksim/rr/ratio)",
+            "max rel diff")  # fmt: skip
+    print("\n| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+
+        def trio(a: float, b: float, scale: float = 1.0) -> str:
+            return f"{a * scale:.3g} / {b * scale:.3g} / {a / b:.2g}"
+
+        name = r["model"] + f" (n={r['members']}" + (", events: loop)" if r["events"] else ")")
+        print(f"| {name} | {trio(r['jaksim_cold'], r['rr_cold'])} | "
+              f"{trio(r['jaksim_cached'], r['rr_cached'])} | "
+              f"{trio(r['jaksim_sim'], r['rr_sim'], 1e3)} | {trio(r['jaksim_ens'], r['rr_ens'])} | "
+              f"{r['max_rel_diff']:.1e} |")  # fmt: skip
+    print("\nratio = jaksim / libRoadRunner (below 1: jaksim faster)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
