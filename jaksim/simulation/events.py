@@ -28,6 +28,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from jaksim.compile.compiled import CompiledModel
+from jaksim.solve.events import integrate_until_event
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import SimulationError
 
@@ -108,7 +109,7 @@ def simulate_events(
     *,
     y0: np.ndarray | None = None,
     p: np.ndarray | None = None,
-    method: str = "LSODA",
+    method: str | None = None,
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_events: int = 100_000,
@@ -124,13 +125,16 @@ def simulate_events(
         Increasing output times in the model's time unit; integration starts at ``t_eval[0]``.
     y0, p : arrays, optional
         Initial state (before initial assignments) and parameters; default the model's.
-    method : str
-        ``solve_ivp`` method.
+    method : str, optional
+        ``"rodas"`` (jaksim's native Rosenbrock solver; needs ``jit`` kernels) or a
+        ``solve_ivp`` method (``"LSODA"``, ``"BDF"``, ``"Radau"``...). Default: ``"rodas"``
+        for jit-compiled models, ``"LSODA"`` for pure-Python kernels.
     max_events : int
         Guard against event cascades that never end.
     max_step : float, optional
-        Largest integrator step (default: a quarter of the smallest output interval), so that a
-        trigger that is true only briefly between two steps is not stepped over.
+        Largest ``solve_ivp`` step (default: a quarter of the smallest output interval), so that
+        a trigger that is true only briefly between two steps is not stepped over (Rodas checks
+        triggers at its own steps).
     seed : int
         Seed of the random choice among simultaneous events of equal priority (SBML leaves
         their order random).
@@ -150,6 +154,10 @@ def simulate_events(
             compiled.init.ctypes(_ptr(p), _ptr(y_in), _ptr(y))
         else:
             compiled.init(p, y_in, y)
+    if method is None:
+        method = "rodas" if compiled.jit and compiled.n_state else "LSODA"
+    if method == "rodas" and not (compiled.jit and compiled.n_state):
+        raise ValueError("method='rodas' needs a jit-compiled model with at least one state")
     if max_step is None:
         gaps = np.diff(t_eval)
         max_step = float(gaps[gaps > 0].min()) / 4.0 if np.any(gaps > 0) else math.inf
@@ -264,6 +272,43 @@ class _Run:
         """
         if t_stop <= t0:
             return t0, 0
+        inner = t_eval[(t_eval > t0) & (t_eval < t_stop)]  # t_stop's row: after its events
+        if self.method == "rodas":
+            seg = integrate_until_event(
+                self.cm.rhs, self.cm.jac, self.cm.triggers, self.k.n_ev, t0, self.y, self.p,
+                t_stop, t_eval=inner, g0=self.g.astype(float), rtol=self.rtol, atol=self.atol,
+            )  # fmt: skip
+            if seg.status < 0:
+                raise SimulationError(f"integration failed after t={t0}: {seg.message}")
+            t_out, y_out, flipped = seg.t_out, seg.y_out, seg.status == 1
+            y_end = seg.y
+            t_ev = seg.t
+
+            def state_at(t: float) -> np.ndarray:  # constant over the 1e-12 refinement window
+                return y_end
+
+        else:
+            sol = self.scipy_segment(t0, t_stop, inner)
+            t_out, y_out, flipped = sol.t, np.asarray(sol.y).T, sol.status == 1
+            t_ev = float(min(te[0] for te in sol.t_events if te.size)) if flipped else t_stop
+            state_at = sol.sol if self.k.n else (lambda t: self.y)
+            y_end = state_at(t_stop)
+        for c, tc in enumerate(t_out):
+            yc = y_out[c] if self.k.n else self.y
+            rows_y[j + c], rows_p[j + c] = yc, self.p
+            rows_o[j + c] = self.k.call(self.cm.outputs, tc, yc, self.p, self.k.n_out)
+        if flipped:  # continue from the first time at which a trigger differs
+            t_ev = self.switch_time(state_at, t0, t_ev)
+            if self.k.n:
+                self.y = np.array(state_at(t_ev), dtype=float)
+            self.update_triggers(t_ev, self.k.triggers(t_ev, self.y, self.p))
+            return t_ev, len(t_out)
+        if self.k.n:
+            self.y = np.array(y_end, dtype=float)
+        return float(t_stop), len(t_out)
+
+    def scipy_segment(self, t0: float, t_stop: float, inner: np.ndarray):
+        """``solve_ivp`` from ``t0`` to ``t_stop``, stopping when any trigger flips."""
         p, k = self.p, self.k
         n = max(k.n, 1)  # a model without states still needs time to advance for its triggers
 
@@ -285,55 +330,45 @@ class _Run:
             flip.terminal = True
             flip.direction = 1.0
             funcs.append(flip)
-        inner = t_eval[(t_eval > t0) & (t_eval < t_stop)]  # t_stop's row: after its events
-        y0 = self.y if k.n else np.zeros(1)
         sol = solve_ivp(
-            fun, (t0, t_stop), y0, method=self.method, t_eval=inner, events=funcs or None,
-            dense_output=True, rtol=self.rtol, atol=self.atol, max_step=self.max_step,
+            fun, (t0, t_stop), self.y if k.n else np.zeros(1), method=self.method, t_eval=inner,
+            events=funcs or None, dense_output=True, rtol=self.rtol, atol=self.atol,
+            max_step=self.max_step,
             **({} if self.method in ("RK45", "RK23", "DOP853") else {"jac": jac}),
         )  # fmt: skip
         if sol.status == -1:
             raise SimulationError(f"integration failed after t={t0}: {sol.message}")
-        for c, tc in enumerate(sol.t):
-            yc = sol.y[:, c] if k.n else self.y
-            rows_y[j + c], rows_p[j + c] = yc, p
-            rows_o[j + c] = k.call(self.cm.outputs, tc, yc, p, k.n_out)
-        if sol.status == 1:  # a trigger flipped: continue just past the root, where it differs
-            t_ev = float(min(te[0] for te in sol.t_events if te.size))
-            t_ev, y_ev = self.past_root(sol.sol, t_ev, g0)
-            if k.n:
-                self.y = np.array(y_ev, dtype=float)
-            self.update_triggers(t_ev, k.triggers(t_ev, self.y, p))
-            return t_ev, len(sol.t)
-        if k.n:
-            self.y = np.array(sol.sol(t_stop), dtype=float)
-        return float(t_stop), len(sol.t)
+        return sol
 
-    def past_root(self, dense, t_ev: float, g0: np.ndarray) -> tuple[float, np.ndarray]:
-        """The first time near the located root at which a trigger differs from ``g0``.
+    def switch_time(self, state_at, t0: float, t_ev: float) -> float:
+        """The first float time at which a trigger differs from its value at ``t0``.
 
-        The root finder stops within a few ulps of the switching time, on either side. Walking
-        ulp by ulp recovers the exact switching time of e.g. ``time >= 1``, so that delayed
-        executions and output times coinciding with it are ordered as SBML says.
+        Integrators locate the flip to ~1e-12; bisection down to adjacent floats recovers
+        the exact switching time of e.g. ``time >= 1``, so that delayed executions and output
+        times coinciding with it are ordered as SBML says.
         """
 
         def differs(t: float) -> bool:
-            y = dense(t) if self.k.n else self.y
-            return bool(np.any(self.k.triggers(t, y, self.p) != g0))
+            return bool(np.any(self.k.triggers(t, state_at(t), self.p) != self.g))
 
-        if differs(t_ev):  # walk down while the earlier time still differs
-            for _ in range(256):
-                lower = float(np.nextafter(t_ev, -math.inf))
-                if not differs(lower):
-                    break
-                t_ev = lower
-        else:  # walk up: ulp by ulp first, then in doubling steps
-            start, step = t_ev, 0.0
-            for k in range(400):
-                if differs(t_ev):
-                    break
-                if k == 256:
-                    step = max(abs(start), 1.0) * 1e-14
-                t_ev = float(np.nextafter(t_ev, math.inf)) if step == 0.0 else t_ev + step
-                step *= 2.0
-        return t_ev, dense(t_ev) if self.k.n else self.y
+        width = max(abs(t_ev), 1.0) * 1e-12
+        lo, hi = t_ev, t_ev
+        for _ in range(40):  # bracket: lo does not differ, hi does
+            if differs(hi):
+                break
+            hi = hi + width
+            width *= 2.0
+        width = max(abs(t_ev), 1.0) * 1e-12
+        while lo > t0 and differs(lo):
+            lo = max(t0, lo - width)
+            width *= 2.0
+        if differs(lo) or not differs(hi):
+            return hi  # no clean bracket (the state itself jumps): keep the located time
+        while True:
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi:
+                return hi
+            if differs(mid):
+                hi = mid
+            else:
+                lo = mid

@@ -3,6 +3,11 @@
 ``get_solver(name)`` returns a function ``solve(problem, *, rtol, atol, max_steps, n_threads)
 -> Solution`` (see :mod:`jaksim.solve.problem`). Names: ``"rodas"`` (numba Rodas5, default,
 parallel over members), ``"bdf"``, ``"radau"``, ``"lsoda"`` (scipy ``solve_ivp`` references).
+
+Developer note: numba's on-disk cache (``cache=True``) is keyed on each function's *own* source
+file, so after editing one module here (e.g. ``linalg.py``) the cached callers in other
+modules are stale: delete ``jaksim/solve/__pycache__/*.nbi`` and ``*.nbc``. Installed releases
+are unaffected (every file changes on upgrade).
 """
 
 from __future__ import annotations
