@@ -7,8 +7,9 @@ JAK/STAT models vendored in ``tests/data/sbml/``. Both integrate at the
 same tolerances (rtol 1e-8, atol 1e-10). Ensembles perturb every kinetic parameter by a
 log-normal factor (sigma 0.2, seed 1): jaksim's ``simulate_ensemble`` (Rodas, ``prange``)
 against a RoadRunner Python loop (``reset``, set values, ``simulate``). Models with events run
-jaksim's SBML event driver (:func:`jaksim.simulation.events.simulate_events`, scipy LSODA)
-in a Python loop instead, because the Rodas ensemble does not execute events.
+jaksim's SBML event driver (:func:`jaksim.simulation.events.simulate_events`: Rodas between
+events, driven from Python) one member at a time, because the ensemble kernel does not
+execute events.
 
 Load times: "cold" runs in a fresh process with an empty kernel cache (numba compiles the
 kernels), "cached" in a second fresh process reusing that cache; RoadRunner's time is its

@@ -175,10 +175,12 @@ def run_case(case_dir: Path) -> CaseResult:
             got = _column(sim, model, var, settings)
             want = expected[:, c]
             tol = settings.absolute + settings.relative * np.abs(want)
-            err = np.abs(got - want)
+            with np.errstate(divide="ignore", invalid="ignore"):  # inf - inf, 0 / 0
+                err = np.abs(got - want)
+                ratio = np.where(err > 0, err / tol, 0.0)
+            # equal infinities and NaN where NaN is expected count as matches
             bad = ~((err <= tol) | (np.isnan(want) & np.isnan(got)) | (got == want))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(bad, np.inf, np.where(err > 0, err / tol, 0.0))
+            ratio = np.where(bad, np.inf, ratio)
             worst = max(worst, float(np.nanmax(ratio, initial=0.0)))
             if bad.any():
                 i = int(np.argmax(bad))

@@ -263,3 +263,18 @@ def test_chunk_task_is_plain_data(tmp_path):
     task = plan.task(0, *ranges[0], seeds["chunk_seeds"][0], TOY_ENGINE)
     clone = pickle.loads(pickle.dumps(replace(task, n_threads=1)))
     assert clone.model == task.model and clone.engine == TOY_ENGINE
+
+
+def test_cli_scheduler_option_runs_on_a_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from jaksim.cli.main import main
+
+    path = base_config(tmp_path, GRID)  # the toy model needs no pharmacology: default engine
+    assert main(["run", str(path), "--out", str(tmp_path / "local"), "--quiet"]) == 0
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        args = ["run", str(path), "--out", str(tmp_path / "dask"), "--quiet"]
+        assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+    local, remote = (open_results(tmp_path / d).load() for d in ("local", "dask"))
+    np.testing.assert_array_equal(local["timecourse"].values, remote["timecourse"].values)

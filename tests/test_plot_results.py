@@ -61,3 +61,29 @@ def test_dose_response_needs_one_axis(tmp_path):
 def test_plot_of_a_missing_directory_is_an_error(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "nothing")]) == 1
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_dose_response_fits_one_curve_per_drug():
+    import numpy as np
+    import xarray as xr
+
+    from jaksim.plot.results import plot_dose_response
+
+    x = np.tile(np.logspace(-1, 3, 9), 2)
+    drug = np.repeat(["a", "b"], 9)
+    ic50 = np.where(drug == "a", 3.0, 40.0)
+    y = 100 / (1 + (ic50 / x))  # Hill slope 1
+    ds = xr.Dataset(
+        {"readouts": (("member", "readout"), y[:, None])},
+        coords={
+            "member": np.arange(18),
+            "readout": ["r"],
+            "conc": ("member", x),
+            "drug": ("member", drug),
+        },
+    )
+    ax = plot_dose_response(ds, "conc", "r", by="drug")
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[0] == "a" and labels[2] == "b"
+    assert "EC50 = 3, n = 1.00" in labels[1]
+    assert "EC50 = 40, n = 1.00" in labels[3]

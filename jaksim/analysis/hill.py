@@ -14,7 +14,7 @@ Examples
 >>> x = np.logspace(-1, 3, 13)
 >>> y = 100 / (1 + (x / 20.0) ** 1.5)       # inhibition, IC50 = 20, slope 1.5
 >>> fit = fit_hill(x, y)
->>> round(fit.ec50, 3), round(fit.hill, 3), round(fit.y0, 2), round(fit.yinf, 2)
+>>> round(fit.ec50, 3), round(fit.hill, 3), round(fit.y0, 2), abs(round(fit.yinf, 2))
 (20.0, 1.5, 100.0, 0.0)
 """
 

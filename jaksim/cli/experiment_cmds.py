@@ -49,11 +49,11 @@ def _plot(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``check``, ``run`` and ``plot`` commands."""
     p = sub.add_parser("check", help="validate an experiment file (and its model references)")
-    p.add_argument("file", help="experiment .toml file")
+    p.add_argument("file", help="experiment .toml file or shipped experiment name")
     p.set_defaults(func=_check)
 
     p = sub.add_parser("run", help="run an experiment file (simulations, sweeps, assays)")
-    p.add_argument("file", help="experiment .toml file")
+    p.add_argument("file", help="experiment .toml file or shipped experiment name")
     p.add_argument("--out", type=Path, help="results directory (default: the file's output)")
     p.add_argument(
         "--resume",

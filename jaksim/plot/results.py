@@ -58,22 +58,35 @@ def plot_timecourses(ds: xr.Dataset, observable: str | None = None, ax=None):
     return ax
 
 
-def plot_dose_response(ds: xr.Dataset, axis: str, readout: str, ax=None, fit: bool = True):
-    """A readout against one swept concentration (log axis) with the fitted Hill curve."""
+def plot_dose_response(
+    ds: xr.Dataset, axis: str, readout: str, ax=None, fit: bool = True, by: str | None = None
+):
+    """A readout against one swept concentration (log axis) with fitted Hill curves; one
+    series per value of the categorical axis ``by`` (e.g. ``"drug"``)."""
     ax = ax or plt.figure(figsize=(5, 4)).add_subplot()
-    x = ds[axis].values.astype(float)
-    y = ds["readouts"].sel(readout=readout).values
-    positive = x > 0
-    ax.plot(x[positive], y[positive], "o", label="simulated")
-    ax.set_xscale("log")
-    if fit and np.count_nonzero(np.isfinite(y) & positive) >= 4:
-        try:
-            h = fit_hill(x, y)
-        except (ValueError, RuntimeError):  # flat or non-sigmoidal: show the points only
-            h = None
+    x_all = ds[axis].values.astype(float)
+    y_all = ds["readouts"].sel(readout=readout).values
+    groups = ds[by].values if by else np.full(len(x_all), "")
+    for name in dict.fromkeys(groups):
+        x, y = x_all[groups == name], y_all[groups == name]
+        positive = x > 0
+        points = ax.plot(x[positive], y[positive], "o", label=str(name) or "simulated")[0]
+        h = None
+        if fit and np.count_nonzero(np.isfinite(y) & positive) >= 4:
+            try:
+                h = fit_hill(x, y)
+            except (ValueError, RuntimeError):  # flat or non-sigmoidal: show the points only
+                h = None
         if h is not None:
             grid = np.logspace(np.log10(x[positive].min()), np.log10(x[positive].max()), 200)
-            ax.plot(grid, h(grid), "-", label=f"Hill fit: EC50 = {h.ec50:.3g}, n = {h.hill:.2f}")
+            ax.plot(
+                grid,
+                h(grid),
+                "-",
+                color=points.get_color(),
+                label=f"Hill fit: EC50 = {h.ec50:.3g}, n = {h.hill:.2f}",
+            )
+    ax.set_xscale("log")
     ax.set_xlabel(axis)
     ax.set_ylabel(readout)
     ax.legend(fontsize=7)
@@ -130,6 +143,7 @@ def plot_results(
         small = lazy.sizes["member"] <= 10_000
         ds = lazy.load() if small else lazy.isel(member=slice(0, 10_000)).load()
     axes = [a for a in _axes(ds) if np.issubdtype(ds[a].dtype, np.number)]
+    categorical = [a for a in _axes(ds) if a not in axes]
     if kind == "auto":
         kind = {1: "dose-response", 2: "heatmap"}.get(len(axes), "timecourse")
         if ds.sizes["readout"] == 0:
@@ -138,7 +152,7 @@ def plot_results(
     if kind == "timecourse":
         ax = plot_timecourses(ds, observable)
     elif kind == "dose-response":
-        ax = plot_dose_response(ds, axes[0], readout)
+        ax = plot_dose_response(ds, axes[0], readout, by=categorical[0] if categorical else None)
     else:
         ax = plot_heatmap(ds, axes[0], axes[1], readout)
     ax.set_title(ds.attrs.get("experiment", ""))

@@ -9,12 +9,16 @@ the way SBML L3V2 (section 4.12) defines them:
   whether assignment values are computed at trigger or at execution time;
 * a non-``persistent`` event whose trigger turns false before execution is cancelled;
 * events executing at the same time run one at a time, highest ``priority`` first (no
-  priority = after every prioritised event; ties in model order); after each execution
-  triggers are re-evaluated, so events can cascade at one instant.
+  priority = after every prioritised event); equal priorities run in random (seeded) order,
+  events without priority in the order they triggered; after each execution triggers are
+  re-evaluated, so events can cascade at one instant.
 
-Integration uses :func:`scipy.integrate.solve_ivp` with trigger-flip detection, which accepts
-both pure-Python kernels (``compile_model(..., jit=False)``, fast to build for the tiny models of
-the SBML Test Suite) and numba cfuncs. Event times are located to ~1e-12 relative.
+Between events the model is integrated by jaksim's Rodas solver
+(:func:`jaksim.solve.events.integrate_until_event`, numba kernels) or by
+:func:`scipy.integrate.solve_ivp` with trigger-flip detection, which also runs pure-Python
+kernels (``compile_model(..., jit=False)``: fast to build for the tiny models of the SBML Test
+Suite). Trigger times are then refined by bisection to the exact float where a trigger
+switches.
 """
 
 from __future__ import annotations
