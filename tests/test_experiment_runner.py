@@ -12,7 +12,7 @@ from test_experiment_support import KB, TOY_ENGINE, base_config, toy_exact, toy_
 
 from jaksim.analysis import readouts as ro
 from jaksim.compile import compile_model
-from jaksim.experiment import load_config, open_results, read_readouts, run_experiment, store
+from jaksim.experiment import load_config, open_results, read_readouts, run_experiment
 from jaksim.experiment.engine import Engine, ModelRef
 from jaksim.experiment.runner import _plan
 from jaksim.experiment.tasks import run_chunk
@@ -197,10 +197,7 @@ def test_dask_executor_gives_the_same_numbers(tmp_path):
     np.testing.assert_array_equal(local["readouts"].values, remote["readouts"].values)
 
 
-@pytest.mark.parametrize("engine", ["h5netcdf", "netcdf4"])
-def test_results_round_trip_through_the_file(tmp_path, monkeypatch, engine):
-    pytest.importorskip({"h5netcdf": "h5py", "netcdf4": "netCDF4"}[engine])
-    monkeypatch.setattr(store, "ENGINE", engine)
+def test_results_round_trip_through_the_file(tmp_path):
     path = base_config(tmp_path, GRID)
     out = _run(path)
     ds = open_results(out).load()

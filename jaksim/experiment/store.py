@@ -18,7 +18,6 @@ holds more than one chunk in memory: :func:`open_results` opens the chunk files 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -35,10 +34,9 @@ from .tasks import ChunkResult
 __all__ = ["ResultStore", "open_results", "read_readouts", "as_grid", "config_hash"]
 
 MANIFEST = "manifest.json"
-# Both engines write the same netCDF-4 (HDF5) files. netCDF4 (the C library) is preferred where
-# installed: it writes a chunk about 5x faster than h5netcdf, whose per-variable Python cost
-# (dimension scales) was most of the runner's overhead (benchmarks/bench_sweep.py).
-ENGINE = "netcdf4" if importlib.util.find_spec("netCDF4") else "h5netcdf"
+# netCDF4 (the C library, shipped in its wheels) writes a chunk about 5x faster than h5netcdf,
+# whose per-variable Python cost was most of the runner's overhead (benchmarks/bench_sweep.py).
+ENGINE = "netcdf4"
 
 
 def config_hash(text: str) -> str:
