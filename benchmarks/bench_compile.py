@@ -11,13 +11,12 @@ Hill-type activation, two compartments, a pharmacology-style assignment rule).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import textwrap
+
+from timing import child_json
 
 _CHILD = textwrap.dedent(
     """
@@ -55,14 +54,7 @@ _CHILD = textwrap.dedent(
 
 def _run(n: int, jit: bool, cache: str) -> dict:
     env = dict(os.environ, JAKSIM_CACHE_DIR=cache)
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n), "1" if jit else "0"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout)
+    return child_json(["-c", _CHILD, str(n), "1" if jit else "0"], env)
 
 
 def main() -> None:

@@ -18,13 +18,12 @@ import json
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
 
 import numpy as np
+from timing import child_json, wall_times
 
 RTOL, ATOL = 1e-6, 1e-9
 T_EVAL = np.linspace(0.0, 3600.0, 61)
@@ -130,12 +129,7 @@ def jaksim_model(species, params, rx):
 
 
 def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(wall_times(fn, repeats))
 
 
 def child(mode: str) -> None:
@@ -156,9 +150,7 @@ def compile_times() -> tuple[dict, dict]:
         env = dict(os.environ, JAKSIM_CACHE_DIR=f"{tmp}/k", NUMBA_CACHE_DIR=f"{tmp}/n")
         runs = []
         for mode in ("cold", "warm"):
-            out = subprocess.run([sys.executable, __file__, "--child", mode], env=env,
-                                 capture_output=True, text=True, check=True)  # fmt: skip
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            runs.append(child_json([__file__, "--child", mode], env))
     return runs[0], runs[1]
 
 

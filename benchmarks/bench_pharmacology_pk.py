@@ -10,9 +10,9 @@ nothing. Task: plasma concentration of every shipped regimen over the first 7 da
 from __future__ import annotations
 
 import statistics
-import time
 
 import numpy as np
+from timing import wall_times
 
 import jaksim
 from jaksim.pharmacology import dosing_protocol, load_library, with_drug
@@ -29,12 +29,7 @@ def pk_only_model() -> Model:
 
 
 def median_time(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(wall_times(fn, repeat))
 
 
 def main() -> None:

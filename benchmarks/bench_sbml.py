@@ -3,13 +3,14 @@ ensemble, and the largest difference between their solutions.
 
 Models: shipped pathway models (exported to SBML L3V2 first, so both tools load the same
 file; jaksim then simulates the shipped model itself, its inputs as a protocol) and published
-JAK/STAT models vendored in ``tests/data/sbml/``. Both integrate at the
+JAK/STAT models vendored in ``tests/data/sbml/`` (Swameye 2003, Raia 2011; the latter with
+its stimulus ``il13_level`` set to 20 in both tools). Both integrate at the
 same tolerances (rtol 1e-8, atol 1e-10). Ensembles perturb every kinetic parameter by a
-log-normal factor (sigma 0.2, seed 1): jaksim's ``simulate_ensemble`` (Rodas, ``prange``)
-against a RoadRunner Python loop (``reset``, set values, ``simulate``). Models with events run
-jaksim's SBML event driver (:func:`jaksim.simulation.events.simulate_events`: Rodas between
-events, driven from Python) one member at a time, because the ensemble kernel does not
-execute events.
+log-normal factor (sigma 0.2, seed 1): jaksim's ``simulate_ensemble`` (Rodas, thread pool)
+against a RoadRunner Python loop (``reset``, set values, ``simulate``). For models with events
+``simulate`` / ``simulate_ensemble`` run jaksim's SBML event driver
+(:func:`jaksim.simulation.events.simulate_events`: Rodas between events, driven from Python)
+one member at a time, because the ensemble kernel does not execute events.
 
 Load times: "cold" runs in a fresh process with an empty kernel cache (numba compiles the
 kernels), "cached" in a second fresh process reusing that cache; RoadRunner's time is its
@@ -25,16 +26,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import child_json, wall_times
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = {"Swameye_PNAS2003": ROOT / "tests" / "data" / "sbml" / "Swameye_PNAS2003.xml"}
+DATA = ROOT / "tests" / "data" / "sbml"
+#: name -> (SBML file, end time in the model's time unit (min), stimulus parameter values)
+PUBLISHED = {
+    "Swameye_PNAS2003": (DATA / "Swameye_PNAS2003.xml", 60.0, {}),
+    "Raia_CancerResearch2011": (DATA / "Raia_CancerResearch2011.xml", 120.0, {"il13_level": 20.0}),
+}
 RTOL, ATOL = 1e-8, 1e-10
 
 _LOAD_SNIPPET = """
@@ -59,32 +65,31 @@ def load_times(tool: str, sbml: Path) -> tuple[float, float]:
         env = dict(os.environ, JAKSIM_CACHE_DIR=cache)
         out = []
         for _ in range(2):
-            res = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, tool, str(sbml)],
-                                 env=env, capture_output=True, text=True, check=True)  # fmt: skip
-            out.append(json.loads(res.stdout.strip().splitlines()[-1]))
+            out.append(child_json(["-c", _LOAD_SNIPPET, tool, str(sbml)], env))
     return out[0], out[1]
 
 
 def _best(f, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return min(wall_times(f, repeat))
 
 
 def bench_model(
-    name: str, sbml: Path, t: np.ndarray, members: int, native=None, event_members: int = 200
+    name: str,
+    sbml: Path,
+    t: np.ndarray,
+    members: int,
+    native=None,
+    event_members: int = 200,
+    stimulus: dict[str, float] | None = None,
 ) -> dict:
     """One table row. ``native``: the jaksim Model ``sbml`` was exported from; its inputs
-    run as a protocol (Rodas) instead of as SBML events."""
+    run as a protocol (Rodas) instead of as SBML events. ``stimulus``: parameter values set
+    in both tools."""
     import roadrunner
 
     from jaksim.compile.compiled import compile_model
     from jaksim.io.sbml_import import load_sbml
     from jaksim.simulation import simulate, simulate_ensemble
-    from jaksim.simulation.events import simulate_events
 
     row: dict = {"model": name}
     row["jaksim_cold"], row["jaksim_cached"] = load_times("jaksim", sbml)
@@ -97,14 +102,18 @@ def bench_model(
     rr.integrator.relative_tolerance, rr.integrator.absolute_tolerance = RTOL, ATOL
     species = [s for s in cm.state_ids if s in model.species_ids()]
     sel = [f"[{s}]" for s in species]
+    stimulus = stimulus or {}
 
-    def ours(p=None):
-        if has_events:
-            return simulate_events(cm, t, p=p, rtol=RTOL, atol=ATOL, max_step=np.inf)
-        return simulate(cm, t, rtol=RTOL, atol=ATOL)
+    def ours():
+        return simulate(cm, t, params=stimulus, rtol=RTOL, atol=ATOL)
+
+    def rr_reset():
+        rr.reset()
+        for k, v in stimulus.items():
+            rr[k] = v
 
     def theirs():
-        rr.reset()
+        rr_reset()
         return np.asarray(rr.simulate(float(t[0]), float(t[-1]), t.size, selections=sel))
 
     row["jaksim_sim"] = _best(ours)
@@ -122,18 +131,13 @@ def bench_model(
     rng = np.random.default_rng(1)
     matrix = base * np.exp(0.2 * rng.standard_normal((members, len(kinetic))))
     t0 = time.perf_counter()
-    if has_events:
-        idx = [cm.param_index(k) for k in kinetic]
-        for m in range(members):
-            p = cm.p0.copy()
-            p[idx] = matrix[m]
-            simulate_events(cm, t, p=p, rtol=RTOL, atol=ATOL, max_step=np.inf)
-    else:
-        simulate_ensemble(cm, t, param_matrix=matrix, param_names=kinetic, rtol=RTOL, atol=ATOL)
+    ens = simulate_ensemble(cm, t, params=stimulus, param_matrix=matrix, param_names=kinetic,
+                            rtol=RTOL, atol=ATOL)  # fmt: skip
     row["jaksim_ens"] = time.perf_counter() - t0
+    row["jaksim_ens_failed"] = ens.n_failed
     t0 = time.perf_counter()
     for m in range(members):
-        rr.reset()
+        rr_reset()
         for k, v in zip(kinetic, matrix[m], strict=False):
             rr[k] = v
         rr.simulate(float(t[0]), float(t[-1]), t.size, selections=sel)
@@ -145,7 +149,9 @@ def bench_model(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="il6,ifng,epo,il2,Swameye_PNAS2003")
+    parser.add_argument(
+        "--models", default="il6,ifng,epo,il2,Swameye_PNAS2003,Raia_CancerResearch2011"
+    )
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument(
         "--event-members",
@@ -161,13 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
+            stimulus: dict[str, float] = {}
             if name in PUBLISHED:
-                sbml, t = PUBLISHED[name], np.linspace(0.0, 60.0, 61)  # minutes
+                sbml, t_end, stimulus = PUBLISHED[name]
+                t = np.linspace(0.0, t_end, 61)  # minutes
             else:
                 sbml = write_sbml(load_model(name), Path(tmp) / f"{name}.xml")
                 t = np.linspace(0.0, 3600.0, 61)  # seconds
             native = None if name in PUBLISHED else load_model(name)
-            rows.append(bench_model(name, sbml, t, args.members, native, args.event_members))
+            rows.append(
+                bench_model(name, sbml, t, args.members, native, args.event_members, stimulus)
+            )
             print(json.dumps(rows[-1]), flush=True)
 
     head = ("model", "load cold s (jaksim/rr/ratio)", "load cached s (jaksim/rr/ratio)",

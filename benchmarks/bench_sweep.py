@@ -26,13 +26,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import child_json
 
 EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "latin_hypercube_10k.toml"
 
@@ -94,9 +93,7 @@ def child(mode: str, samples: int, threads: int | None) -> None:
 
 
 def _measure(mode: str, samples: int, threads: int | None) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, str(samples), str(threads or 0)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return child_json([__file__, "--child", mode, str(samples), str(threads or 0)])
 
 
 def main() -> None:

@@ -25,7 +25,8 @@ import numpy as np
 
 from jaksim.compile.compiled import compile_model
 from jaksim.io.sbml_import import UnsupportedSBML, load_sbml
-from jaksim.simulation.events import EventSimulation, simulate_events
+from jaksim.simulation.events import simulate_events
+from jaksim.simulation.results import SimulationResult
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import JaksimError
 from jaksim.spec.model import Model
@@ -111,7 +112,7 @@ def _sbml_names(model: Model) -> dict[str, str]:
     return {old: new for new, old in (p.split("=") for p in pairs.split(",") if p)}
 
 
-def _reaction_rate(sim: EventSimulation, model: Model, rid: str) -> np.ndarray:
+def _reaction_rate(sim: SimulationResult, model: Model, rid: str) -> np.ndarray:
     """A reaction's rate (amount/time) at every output time, evaluated from the trajectories."""
     r = next(r for r in model.reactions if r.id == rid)
     law = ex.substitute(ex.parse(r.rate), {p.id: ex.Num(p.value) for p in r.local_parameters})
@@ -125,7 +126,7 @@ def _reaction_rate(sim: EventSimulation, model: Model, rid: str) -> np.ndarray:
     )
 
 
-def _column(sim: EventSimulation, model: Model, name: str, settings: CaseSettings) -> np.ndarray:
+def _column(sim: SimulationResult, model: Model, name: str, settings: CaseSettings) -> np.ndarray:
     jid = _sbml_names(model).get(name, name)
     if any(r.id == jid for r in model.reactions):
         return _reaction_rate(sim, model, jid)

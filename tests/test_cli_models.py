@@ -216,15 +216,17 @@ SBML_CASES = REPO.parent / "shared" / "sbml-test-suite" / "cases"
     ["00001", "00026", "00029", "00031", "00037", "00058"],
 )
 def test_sbml_import_round_trips_through_toml(tmp_path, case):
-    """Imported SBML (no units, no sources, NaN values set by rules) survives TOML."""
+    """Imported SBML (no units, NaN values set by rules) survives TOML."""
     from jaksim.io.sbml_import import load_sbml
     from jaksim.io.toml_writer import model_to_toml
 
     model = load_sbml(SBML_CASES / case / f"{case}-sbml-l3v2.xml")
     path = write_model_toml(model, tmp_path / "imported.toml")
     text = path.read_text()
-    # imported parameters carry no sources
-    assert ("require_sources = false" in text) == bool(model.parameters)
+    # an imported parameter's provenance is the SBML file, so no source exemption is written
+    params = [*model.parameters, *(p for r in model.reactions for p in r.local_parameters)]
+    assert all(p.source == f"SBML file {case}-sbml-l3v2.xml" for p in params)
+    assert "require_sources = false" not in text
     again = load_model_file(path)
     # compared as text because NaN placeholders are never == themselves
     assert model_to_toml(again).splitlines()[1:] == text.splitlines()[1:]

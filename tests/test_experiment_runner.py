@@ -8,7 +8,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from test_experiment_support import KB, TOY_ENGINE, base_config, toy_exact, toy_load
+from test_experiment_support import (
+    KB,
+    TOY_ENGINE,
+    base_config,
+    ligand_kb_sweep,
+    toy_exact,
+    toy_load,
+)
 
 from jaksim.analysis import readouts as ro
 from jaksim.compile import compile_model
@@ -17,22 +24,7 @@ from jaksim.experiment.engine import Engine, ModelRef
 from jaksim.experiment.runner import _plan
 from jaksim.experiment.tasks import run_chunk
 
-GRID = """
-[sweep]
-[[sweep.axes]]
-kind = "stimulus"
-name = "L"
-low = 0.1
-high = 100
-scale = "log"
-points = 4
-unit = "nM"
-[[sweep.axes]]
-kind = "parameter"
-name = "kb"
-values = [0.6, 1.2]
-unit = "1/min"
-"""
+GRID = ligand_kb_sweep(4, [0.6, 1.2])
 
 
 def _run(path, **kw):

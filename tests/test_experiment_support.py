@@ -16,7 +16,15 @@ import numpy as np
 
 from jaksim.experiment.engine import Engine, ModelRef
 
-__all__ = ["TOY_MODEL", "toy_exact", "write_toy", "toy_load", "TOY_ENGINE", "base_config"]
+__all__ = [
+    "TOY_MODEL",
+    "toy_exact",
+    "write_toy",
+    "toy_load",
+    "TOY_ENGINE",
+    "base_config",
+    "ligand_kb_sweep",
+]
 
 T_TOTAL, K, KB, KL, IC = 10.0, 1e-3, 1e-2, 1e-3, 10.0
 
@@ -149,3 +157,24 @@ at = ["2 min"]
     path = Path(directory) / f"{name}.toml"
     path.write_text(text)
     return path
+
+
+def ligand_kb_sweep(points: int, kb_per_min: list[float]) -> str:
+    """A ``[sweep]`` grid: ``points`` log-spaced L (0.1 to 100 nM) x the listed ``kb`` (1/min)."""
+    values = ", ".join(f"{v:g}" for v in kb_per_min)
+    return f"""
+[sweep]
+[[sweep.axes]]
+kind = "stimulus"
+name = "L"
+low = 0.1
+high = 100
+scale = "log"
+points = {points}
+unit = "nM"
+[[sweep.axes]]
+kind = "parameter"
+name = "kb"
+values = [{values}]
+unit = "1/min"
+"""

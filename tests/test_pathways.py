@@ -240,7 +240,8 @@ def test_socs1_knockout_sustains_ifng_signalling():
     late = T_FINE >= 2 * 3600
     wt = jaksim.simulate(compiled("ifng"), T_FINE, preequilibrate=True)
     ko = jaksim.simulate(compiled("ifng_socs1_ko"), T_FINE, preequilibrate=True)
-    assert np.all(ko["SOCS1"] == 0.0)
+    # no SOCS1 is made; the implicit solver's round-off may leave ~1e-16 nM (1e-4 molecules)
+    assert np.all(np.abs(ko["SOCS1"]) < 1e-12)
     assert ko["nuclear_STAT1_STAT1"][late].min() > 3 * wt["nuclear_STAT1_STAT1"][late].max()
     assert ko["pSTAT1_total"].max() >= wt["pSTAT1_total"].max()
 
@@ -327,10 +328,13 @@ def test_shared_socs3_pool_gives_cross_talk_in_the_keratinocyte_model():
 def test_ligand_depleting_variant_consumes_the_cytokine(tmp_path):
     """With the `cytokine_depleting` template, binding and endocytosis consume the cytokine."""
     shutil.copytree(MODELS / "modules", tmp_path / "modules")
-    text = (MODELS / "pathways" / "ifng.toml").read_text()
-    text = text.replace('template = "cytokine"\n', 'template = "cytokine_depleting"\n')
+    # the receptor-class templates instantiate the cytokine; swap it in a copy of the modules
+    classes = tmp_path / "modules" / "pathway_classes.toml"
+    text = classes.read_text()
+    assert text.count('template = "cytokine"\n') == 3  # one per receptor class
+    classes.write_text(text.replace('template = "cytokine"\n', 'template = "cytokine_depleting"\n'))
     (tmp_path / "pathways").mkdir()
-    (tmp_path / "pathways" / "ifng_depleting.toml").write_text(text)
+    shutil.copy(MODELS / "pathways" / "ifng.toml", tmp_path / "pathways" / "ifng_depleting.toml")
     m = load_model_file(tmp_path / "pathways" / "ifng_depleting.toml")
     assert not m.get_species("IFNG").boundary
     dose = 0.001  # nM in 1000 pL of medium: ~600 molecules per cell, fewer than its ~1700 IFNGR1

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from test_experiment_support import TOY_ENGINE, base_config
+from test_experiment_support import TOY_ENGINE, base_config, ligand_kb_sweep
 
 from jaksim.cli.main import main
 from jaksim.experiment import run_experiment
 
-SWEEP = """
-[sweep]
-[[sweep.axes]]
-kind = "stimulus"
-name = "L"
-low = 0.1
-high = 100
-scale = "log"
-points = 6
-unit = "nM"
-[[sweep.axes]]
-kind = "parameter"
-name = "kb"
-values = [0.3, 0.6, 1.2]
-unit = "1/min"
-"""
+SWEEP = ligand_kb_sweep(6, [0.3, 0.6, 1.2])
 
 MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml"}
 

@@ -171,3 +171,100 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+# -- templates using templates ----------------------------------------------------------------
+
+PAIR = Template.define(
+    "pair",
+    ["L1", "L2", "R"],
+    description="{L1} and {L2} compete for {R}",
+    use=[
+        {"template": "binding", "with": {"L": "{L1}", "R": "{R}"}},
+        {
+            "template": BINDING,  # a Template object works as well as a name
+            "with": {"L": "{L2}", "R": "{R}"},
+            "parameters": {"kon_{L2}": 0.6},
+            "sources": {"kon_{L2}": "faster {L2}"},
+        },
+    ],
+)
+
+
+def test_nested_uses_substitute_outer_placeholders_and_merge():
+    c = PAIR.instantiate({"binding": BINDING}, L1="IL4", L2="IL13", R="IL4RA")
+    # the shared receptor and compartment are made twice and merge into one
+    merged = merge_components(c)
+    assert [s.id for s in merged.species] == ["IL4", "IL4RA", "IL4_IL4RA", "IL13", "IL13_IL4RA"]
+    kon = {p.id: p for p in merged.parameters}
+    assert kon["kon_IL13"].value == 0.6 and kon["kon_IL13"].source == "faster IL13"
+    assert kon["kon_IL4"].value == 0.06 and kon["kon_IL4"].source == "table 1 for IL4"
+
+
+def test_outer_overrides_reach_nested_parameters():
+    entries = PAIR.tables_for(
+        {"L1": "A", "L2": "B", "R": "R"},
+        parameters={"kon_A": 1.5, "kon_B": 2.5},
+        templates={"binding": BINDING},
+    )
+    values = {t["id"]: t["value"] for kind, _, t, _ in entries if kind == "parameters"}
+    assert values == {"kon_A": 1.5, "kon_B": 2.5}  # the outer use wins over the inner one
+
+
+def test_nested_unknown_template_names_the_chain_and_suggests():
+    with pytest.raises(ModelError, match=r"use\[0\] > pair\.use\[0\].*unknown template 'binding'"):
+        PAIR.tables_for({"L1": "A", "L2": "B", "R": "R"}, where="use[0]", templates={})
+    typo = Template.define("typo", [], use=[{"template": "bindng", "with": {}}])
+    with pytest.raises(ModelError, match=r"did you mean 'binding'"):
+        typo.instantiate({"binding": BINDING})
+
+
+def test_template_cycle_is_an_error_naming_the_chain():
+    a = Template.define("a", ["X"], use=[{"template": "b", "with": {"Y": "{X}"}}])
+    b = Template.define("b", ["Y"], use=[{"template": "a", "with": {"X": "{Y}"}}])
+    with pytest.raises(ModelError, match=r"template cycle: a -> b -> a"):
+        a.instantiate({"a": a, "b": b}, X="1")
+
+
+def test_nesting_depth_is_limited():
+    from jaksim.spec.templates import MAX_DEPTH
+
+    levels = {"t0": Template.define("t0", [], parameters=[])}
+    for i in range(1, MAX_DEPTH + 1):
+        levels[f"t{i}"] = Template.define(f"t{i}", [], use=[{"template": f"t{i - 1}"}])
+    levels[f"t{MAX_DEPTH - 1}"].instantiate(levels)  # MAX_DEPTH levels are fine
+    with pytest.raises(ModelError, match=rf"nested deeper than {MAX_DEPTH} levels: t{MAX_DEPTH}"):
+        levels[f"t{MAX_DEPTH}"].instantiate(levels)
+
+
+def test_nested_use_is_checked_on_definition():
+    with pytest.raises(ModelError, match=r"templates\.t\.use\[0\]\.wiht: unknown key.*'with'"):
+        Template.define("t", [], use=[{"template": "binding", "wiht": {}}])
+    with pytest.raises(ModelError, match=r"undeclared placeholder \{Z\}"):
+        Template.define("t", ["R"], use=[{"template": "binding", "with": {"L": "{Z}"}}])
+
+
+def test_nested_templates_from_toml(tmp_path):
+    module = _write(
+        tmp_path / "mods" / "pair.toml",
+        f'format_version = 1\ninclude = ["{DATA}/modules/binding_module.toml"]\n'
+        "[templates.pair]\n"
+        'placeholders = ["L1", "L2", "R"]\n'
+        "[[templates.pair.use]]\n"
+        'template = "ligand_binding"\nwith = { L = "{L1}", R = "{R}" }\n'
+        "[[templates.pair.use]]\n"
+        'template = "ligand_binding"\nwith = { L = "{L2}", R = "{R}" }\n',
+    )
+    text = MODEL_HEAD.format(inc=f'"{module}"')
+    text += '[[use]]\ntemplate = "pair"\nwith = { L1 = "A", L2 = "B", R = "R" }\n'
+    model = load_model_file(_write(tmp_path / "m.toml", text))
+    assert {r.id for r in model.reactions} >= {"A_binds_R", "B_binds_R"}
+    cyc = _write(
+        tmp_path / "c.toml",
+        MODEL_HEAD.format(inc="")
+        + '[templates.p]\nplaceholders = []\n[[templates.p.use]]\ntemplate = "q"\n'
+        + '[templates.q]\nplaceholders = []\n[[templates.q.use]]\ntemplate = "p"\n'
+        + '[[use]]\ntemplate = "p"\n',
+    )
+    with pytest.raises(ModelError, match=r"c\.toml: use\[0\].*template cycle: p -> q -> p"):
+        load_model_file(cyc)

@@ -37,10 +37,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from ..experiment.store import open_results
     from ..plot.results import plot_results
 
+    with open_results(args.results) as lazy:  # plots show at most the first 10,000 members
+        ds = lazy.isel(member=slice(0, 10_000)).load()
     figure = plot_results(
-        args.results, kind=args.kind, out=args.out, observable=args.observable, readout=args.readout
+        ds,
+        args.out or args.results,
+        kind=args.kind,
+        observable=args.observable,
+        readout=args.readout,
     )
     print(f"figure: {figure}")
     return 0

@@ -1,8 +1,9 @@
 """Executors that run sweep chunks: all are ``concurrent.futures.Executor`` objects.
 
 * :class:`InProcessExecutor` (default) runs each chunk at submission, in this process; the
-  ensemble solver inside already spreads one chunk's members over all cores (``prange``), so a
-  process pool on one machine would only add pickling and compilation per process.
+  ensemble solver inside already spreads one chunk's members over all cores (a thread pool
+  running the GIL-free Rodas kernel), so a process pool on one machine would only add
+  pickling and compilation per process.
 * Dask distributed: ``Client(address).get_executor()`` — chunks go to the cluster's workers;
   each worker compiles (or loads from its disk cache) the model once.
 

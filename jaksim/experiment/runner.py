@@ -2,7 +2,7 @@
 
 The model is compiled once per process; the members are cut into chunks of
 ``[experiment] chunk_size`` that are simulated with one ``simulate_ensemble`` call each, on
-the in-process executor (all cores through ``prange``), a Dask cluster or any
+the in-process executor (all cores through the solver's thread pool), a Dask cluster or any
 ``concurrent.futures.Executor``. Chunks are written as they finish (see
 :mod:`jaksim.experiment.store`); at most a few are in flight, so memory stays flat however
 large the sweep.

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..analysis.grid import as_grid
 from ..spec.errors import ConfigError
 from .tasks import ChunkResult
 
@@ -204,20 +205,3 @@ def open_results(path: str | Path) -> xr.Dataset:
 def read_readouts(path: str | Path) -> pd.DataFrame:
     """The readouts table of a finished results directory (see :func:`readout_table`)."""
     return pd.read_csv(Path(path) / "readouts.csv")
-
-
-def as_grid(ds: xr.Dataset) -> xr.Dataset:
-    """Reshape a full-grid sweep from ``member`` to one dimension per swept axis.
-
-    Raises
-    ------
-    ValueError
-        When the members do not form a complete grid (sampled or zipped sweeps).
-    """
-    keys = [str(k) for k in json.loads(ds.attrs["axes"])]
-    if not keys:
-        return ds.isel(member=0)
-    sizes = [len(np.unique(ds[k].values)) for k in keys]
-    if int(np.prod(sizes)) != ds.sizes["member"]:
-        raise ValueError(f"axes {keys} do not form a complete grid")
-    return ds.set_index(member=keys).unstack("member")

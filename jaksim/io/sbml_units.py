@@ -92,10 +92,17 @@ def unit_string(model: libsbml.Model, ref: str) -> str:
 
 
 def model_units(model: libsbml.Model) -> SbmlUnits:
-    """Time, substance and volume units of an SBML model (SBML's defaults where unset)."""
+    """Time, substance and volume units of an SBML model (SBML's defaults where unset).
+
+    Level 3 names them in model attributes; Level 2 by redefining the built-in unit ids
+    ``time``, ``substance`` and ``volume`` (e.g. ``time`` = 60 s: minutes).
+    """
 
     def pick(attr: str, default: str, dim: tuple[float, ...]) -> str:
-        ref = getattr(model, f"get{attr}")() if getattr(model, f"isSet{attr}")() else ""
+        if model.getLevel() < 3:
+            ref = attr.removesuffix("Units").lower()
+        else:
+            ref = getattr(model, f"get{attr}")() if getattr(model, f"isSet{attr}")() else ""
         text = unit_string(model, ref)
         return text if text and parse_unit(text).dimension == dim else default
 

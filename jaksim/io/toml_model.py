@@ -19,7 +19,7 @@ from ..spec.builder import build_model
 from ..spec.errors import ModelError, did_you_mean
 from ..spec.model import Model
 from ..spec.schema import KINDS, Components, check_keys
-from ..spec.templates import USE_KEYS, TableEntry, Template, merge_tables
+from ..spec.templates import TableEntry, Template, check_use, merge_tables
 
 __all__ = ["FORMAT_VERSION", "load_model_file", "model_from_document", "read_toml"]
 
@@ -136,27 +136,21 @@ def _use_entries(doc: Mapping[str, Any], templates: _Templates, file: str) -> li
     uses = _expect(doc.get("use", []), list, "an array of tables [[use]]", file, "use")
     for i, use in enumerate(uses):
         where = f"use[{i}]"
-        check_keys(use, USE_KEYS, where=where, file=file)
-        name = _expect(use.get("template"), str, "a template name", file, f"{where}.template")
-        if name not in templates.by_name:
-            raise ModelError(
-                f"unknown template {name!r}{did_you_mean(name, templates.by_name)}; "
-                f"known: {sorted(templates.by_name)}",
-                file=file,
-                field=f"{where}.template",
-            )
-        subs = _expect(use.get("with", {}), dict, "a table of substitutions", file, f"{where}.with")
-        for key, value in subs.items():
-            _expect(value, str | int | float, "a string or number", file, f"{where}.with.{key}")
-        values = _expect(use.get("parameters", {}), dict, "{id = value}", file, where)
-        for key, value in values.items():
-            _expect(value, int | float, "a number", file, f"{where}.parameters.{key}")
-        sources = _expect(use.get("sources", {}), dict, "{id = source}", file, where)
-        for key, value in sources.items():
-            _expect(value, str, "a string", file, f"{where}.sources.{key}")
         try:
-            entries += templates.by_name[name].tables_for(
-                subs, parameters=values, sources=sources, where=where
+            check_use(use, where)
+            if use["template"] not in templates.by_name:
+                raise ModelError(
+                    f"unknown template {use['template']!r}"
+                    f"{did_you_mean(use['template'], templates.by_name)}; "
+                    f"known: {sorted(templates.by_name)}",
+                    field=f"{where}.template",
+                )
+            entries += templates.by_name[use["template"]].tables_for(
+                use.get("with", {}),
+                parameters=use.get("parameters"),
+                sources=use.get("sources"),
+                where=where,
+                templates=templates.by_name,
             )
         except ModelError as err:
             raise err.located(file=file) from None

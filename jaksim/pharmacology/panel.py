@@ -132,7 +132,7 @@ def time_course_table(
     regimens: Iterable[tuple[str, str]],
     *,
     library: DrugLibrary | None = None,
-    points_per_hour: int = 4,
+    points_per_hour: int = 12,
 ) -> pd.DataFrame:
     """Tidy 24-h time courses: drug, regimen, pathway, time_h, conc_nM, inhibition."""
     lib = library or load_library()

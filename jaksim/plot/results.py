@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from ..analysis.grid import as_grid  # noqa: E402
 from ..analysis.hill import fit_hill  # noqa: E402
 
 __all__ = ["plot_timecourses", "plot_dose_response", "plot_heatmap", "plot_results"]
@@ -95,8 +96,6 @@ def plot_dose_response(
 
 def plot_heatmap(ds: xr.Dataset, x: str, y: str, readout: str, ax=None):
     """A readout over a full 2-D grid sweep of axes ``x`` and ``y``."""
-    from ..experiment.store import as_grid
-
     ax = ax or plt.figure(figsize=(5.5, 4.5)).add_subplot()
     grid = as_grid(ds[["readouts"]].assign_attrs(axes=json.dumps([x, y])))
     z = grid["readouts"].sel(readout=readout).transpose(y, x)
@@ -112,10 +111,10 @@ def plot_heatmap(ds: xr.Dataset, x: str, y: str, readout: str, ax=None):
 
 
 def plot_results(
-    results: str | Path,
+    ds: xr.Dataset,
+    out: str | Path,
     *,
     kind: str = "auto",
-    out: str | Path | None = None,
     observable: str | None = None,
     readout: str | None = None,
 ) -> Path:
@@ -123,12 +122,12 @@ def plot_results(
 
     Parameters
     ----------
-    results : path
-        Directory written by ``jaksim run``.
+    ds : xarray.Dataset
+        Results of ``jaksim run`` (:func:`jaksim.experiment.open_results`), loaded.
     kind : {"auto", "timecourse", "dose-response", "heatmap"}
         ``auto``: a heatmap for a 2-axis sweep, dose-response for 1 axis, else time courses.
-    out : path, optional
-        Figure file (``.png``, ``.svg``, ``.pdf``); default ``<results>/<kind>.png``.
+    out : path
+        Figure file (``.png``, ``.svg``, ``.pdf``), or a directory to receive ``<kind>.png``.
     observable, readout : str, optional
         What to show (default: the first of each).
 
@@ -137,11 +136,6 @@ def plot_results(
     Path
         The figure file.
     """
-    from ..experiment.store import open_results
-
-    with open_results(results) as lazy:
-        small = lazy.sizes["member"] <= 10_000
-        ds = lazy.load() if small else lazy.isel(member=slice(0, 10_000)).load()
     axes = [a for a in _axes(ds) if np.issubdtype(ds[a].dtype, np.number)]
     categorical = [a for a in _axes(ds) if a not in axes]
     if kind == "auto":
@@ -156,7 +150,7 @@ def plot_results(
     else:
         ax = plot_heatmap(ds, axes[0], axes[1], readout)
     ax.set_title(ds.attrs.get("experiment", ""))
-    path = Path(out) if out is not None else Path(results) / f"{kind}.png"
+    path = Path(out) / f"{kind}.png" if Path(out).is_dir() else Path(out)
     ax.figure.tight_layout()
     ax.figure.savefig(path, dpi=150)
     plt.close(ax.figure)

@@ -50,39 +50,50 @@ def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=No
     return im
 
 
-def ic50_heatmap(table: pd.DataFrame, path: str | Path) -> Path:
-    """Drug x pathway whole-blood IC50 (nM, log colour); ``-`` where 50 % is not reached."""
+def _heatmap(
+    grid: pd.DataFrame,
+    frame: pd.DataFrame,
+    path,
+    *,
+    width: float,
+    colorbar: str,
+    title: str,
+    **style,
+) -> Path:
+    """One rows x pathways heatmap figure (``style`` goes to :func:`_matrix`)."""
     plt = _pyplot()
-    grid = table.pivot(index="drug", columns="pathway", values="ic50_nM")
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * grid.shape[1], 1.2 + 0.45 * grid.shape[0]))
-    vals = grid.to_numpy(dtype=float)
-    finite = vals[np.isfinite(vals)]
-    im = _matrix(ax, vals, grid.index, [_label(p, table) for p in grid.columns],
-                 fmt=lambda v: "-" if not np.isfinite(v) else f"{v:.3g}", cmap="viridis",
-                 vmin=finite.min() if finite.size else 1, vmax=finite.max() if finite.size else 10,
-                 log=True)  # fmt: skip
-    fig.colorbar(im, ax=ax, label="IC50 in whole blood (nM, total drug)")
-    ax.set_title("Drug concentration that halves the pSTAT signal")
+    fig, ax = plt.subplots(figsize=(width + 0.8 * grid.shape[1], 1.2 + 0.45 * grid.shape[0]))
+    im = _matrix(ax, grid.to_numpy(dtype=float), grid.index,
+                 [_label(p, frame) for p in grid.columns], **style)  # fmt: skip
+    fig.colorbar(im, ax=ax, label=colorbar)
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)
+
+
+def ic50_heatmap(table: pd.DataFrame, path: str | Path) -> Path:
+    """Drug x pathway whole-blood IC50 (nM, log colour); ``-`` where 50 % is not reached."""
+    grid = table.pivot(index="drug", columns="pathway", values="ic50_nM")
+    vals = grid.to_numpy(dtype=float)
+    finite = vals[np.isfinite(vals)]
+    return _heatmap(grid, table, path, width=1.0,
+                    colorbar="IC50 in whole blood (nM, total drug)",
+                    title="Drug concentration that halves the pSTAT signal",
+                    fmt=lambda v: "-" if not np.isfinite(v) else f"{v:.3g}", cmap="viridis",
+                    vmin=finite.min() if finite.size else 1,
+                    vmax=finite.max() if finite.size else 10, log=True)  # fmt: skip
 
 
 def daily_heatmap(daily: pd.DataFrame, path: str | Path) -> Path:
     """Regimen x pathway mean daily inhibition (%)."""
-    plt = _pyplot()
     d = daily.assign(label=daily["drug"] + " " + daily["regimen"])
     grid = d.pivot(index="label", columns="pathway", values="mean_inhibition") * 100
-    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * grid.shape[1], 1.2 + 0.45 * grid.shape[0]))
-    im = _matrix(ax, grid.to_numpy(float), grid.index, [_label(p, daily) for p in grid.columns],
-                 fmt=lambda v: f"{v:.0f}", cmap="Reds", vmin=0, vmax=100)  # fmt: skip
-    fig.colorbar(im, ax=ax, label="average inhibition over 24 h (%)")
-    ax.set_title("How much each regimen blocks each pathway, averaged over a day")
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)
+    return _heatmap(grid, daily, path, width=1.5,
+                    colorbar="average inhibition over 24 h (%)",
+                    title="How much each regimen blocks each pathway, averaged over a day",
+                    fmt=lambda v: f"{v:.0f}", cmap="Reds", vmin=0, vmax=100)  # fmt: skip
 
 
 def selectivity_figure(
@@ -141,7 +152,8 @@ def selectivity_figure(
     c.set_ylabel("% of the signal blocked")
     c.set_ylim(0, 100)
     c.set_xlim(0, 24)
-    c.legend(fontsize=7, loc="upper right")
+    # below the axes: inside, the legend hid the tofacitinib peaks
+    c.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     c.set_title("3. Over one day: wanted (solid) vs unwanted (dashed) blocking")
 
     for k, (path_id, resp) in enumerate(responses.items()):

@@ -32,39 +32,16 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from jaksim.compile.compiled import CompiledModel
+from jaksim.solve.ensemble import _apply_change
 from jaksim.solve.events import integrate_until_event
+from jaksim.solve.rodas import N_STATS, ST_JAC, ST_LU, ST_RHS
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import SimulationError
 
-__all__ = ["EventSimulation", "simulate_events"]
+from .protocol import Protocol
+from .results import STAT_NAMES, SimulationResult
 
-
-@dataclass(frozen=True)
-class EventSimulation:
-    """Trajectories of every model symbol at the output times.
-
-    Attributes
-    ----------
-    t : (n_t,) array
-    states, params, outputs : arrays (n_t, n_state), (n_t, n_param), (n_t, n_out)
-        Values after the events executed at each output time (right-continuous).
-    state_ids, param_ids, output_ids : tuple of str
-    """
-
-    t: np.ndarray
-    states: np.ndarray
-    params: np.ndarray
-    outputs: np.ndarray
-    state_ids: tuple[str, ...]
-    param_ids: tuple[str, ...]
-    output_ids: tuple[str, ...]
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        for ids, arr in ((self.state_ids, self.states), (self.output_ids, self.outputs),
-                         (self.param_ids, self.params)):  # fmt: skip
-            if name in ids:
-                return arr[:, ids.index(name)]
-        raise KeyError(name)
+__all__ = ["simulate_events"]
 
 
 def _ptr(a: np.ndarray):
@@ -118,8 +95,10 @@ def simulate_events(
     atol: float = 1e-10,
     max_events: int = 100_000,
     max_step: float | None = None,
+    max_steps: int = 100_000,
+    protocol: Protocol | None = None,
     seed: int = 0,
-) -> EventSimulation:
+) -> SimulationResult:
     """Simulate ``compiled`` with SBML event semantics; outputs at ``t_eval`` (from ``t_eval[0]``).
 
     Parameters
@@ -139,9 +118,20 @@ def simulate_events(
         Largest ``solve_ivp`` step (default: a quarter of the smallest output interval), so that
         a trigger that is true only briefly between two steps is not stepped over (Rodas checks
         triggers at its own steps).
+    max_steps : int
+        Step budget of each Rodas segment between events.
+    protocol : Protocol, optional
+        Timed changes (scalar values) applied at their times, before the events of that time
+        are evaluated; default none (the model's ``inputs`` are *not* added here).
     seed : int
         Seed of the random choice among simultaneous events of equal priority (SBML leaves
         their order random).
+
+    Returns
+    -------
+    SimulationResult
+        Every state, output and parameter (``params``) at ``t_eval``, after the events
+        executed at each output time (right-continuous); ``stats`` summed over segments.
 
     Raises
     ------
@@ -165,17 +155,23 @@ def simulate_events(
     if max_step is None:
         gaps = np.diff(t_eval)
         max_step = float(gaps[gaps > 0].min()) / 4.0 if np.any(gaps > 0) else math.inf
-    run = _Run(compiled, k, y, p, rtol, atol, method, max_events, max_step, seed)
+    run = _Run(compiled, k, y, p, rtol, atol, method, max_events, max_step, max_steps, seed)
+    if protocol is not None and len(protocol):
+        run.changes = protocol.encode(compiled.state_ids, compiled.param_ids, 1)
     return run.execute(t_eval)
 
 
 class _Run:
     """State of one simulation: integrator settings, pending events, trigger values."""
 
-    def __init__(self, cm, k, y, p, rtol, atol, method, max_events, max_step, seed):
+    def __init__(self, cm, k, y, p, rtol, atol, method, max_events, max_step, max_steps, seed):
         self.cm, self.k, self.y, self.p = cm, k, y, p
         self.rtol, self.atol, self.method, self.max_events = rtol, atol, method, max_events
-        self.max_step = max_step
+        self.max_step, self.max_steps = max_step, max_steps
+        self.stats = np.zeros(N_STATS, dtype=np.int64)
+        # protocol changes (time, kind, index, value (1, n_c)) and the next one to apply
+        self.changes = (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((1, 0)))
+        self.next_change = 0
         self.rng = np.random.default_rng(seed)
         model_ids = set(cm.state_ids) | set(cm.param_ids) | set(cm.output_ids)
         self.events = cm.model.events
@@ -243,8 +239,20 @@ class _Run:
                 raise SimulationError(f"more than {self.max_events} event executions at t={t}")
             self.update_triggers(t, self.k.triggers(t, self.y, self.p))
 
+    def apply_changes(self, t: float) -> None:
+        """Apply the protocol changes due at or before ``t``."""
+        time, kind, index, value = self.changes
+        while self.next_change < time.size and time[self.next_change] <= t:
+            c = self.next_change
+            _apply_change(kind[c], index[c], value[0, c], self.y, self.p)
+            self.next_change += 1
+
+    def next_change_time(self) -> float:
+        time = self.changes[0]
+        return float(time[self.next_change]) if self.next_change < time.size else math.inf
+
     # -- integration -----------------------------------------------------------------------
-    def execute(self, t_eval: np.ndarray) -> EventSimulation:
+    def execute(self, t_eval: np.ndarray) -> SimulationResult:
         t = float(t_eval[0])
         n_t = t_eval.size
         rows_y = np.full((n_t, self.k.n), np.nan)
@@ -252,6 +260,7 @@ class _Run:
         rows_o = np.full((n_t, self.k.n_out), np.nan)
         # "just before t0" every trigger has its initial_value
         self.g = np.array([e.initial_value for e in self.events], dtype=bool)
+        self.apply_changes(t)
         self.update_triggers(t, self.k.triggers(t, self.y, self.p))
         self.execute_due(t)
         j = 0
@@ -262,12 +271,20 @@ class _Run:
                 j += 1
             if j >= n_t:
                 break
-            t_stop = min(t_eval[-1], self.pending[0].time if self.pending else math.inf)
+            t_stop = min(t_eval[-1], self.pending[0].time if self.pending else math.inf,
+                         self.next_change_time())  # fmt: skip
             t, filled = self.integrate(t, t_stop, t_eval, j, rows_y, rows_p, rows_o)
             j += filled  # rows at times up to t itself are written after t's events (above)
+            if self.next_change_time() <= t:  # a change is a discontinuity: re-check triggers
+                self.apply_changes(t)
+                self.update_triggers(t, self.k.triggers(t, self.y, self.p))
             self.execute_due(t)
-        return EventSimulation(t_eval.copy(), rows_y, rows_p, rows_o, self.cm.state_ids,
-                               self.cm.param_ids, self.cm.output_ids)  # fmt: skip
+        return SimulationResult(
+            t=t_eval.copy(), states=rows_y, outputs=rows_o, state_ids=tuple(self.cm.state_ids),
+            output_ids=tuple(self.cm.output_ids),
+            stats=dict(zip(STAT_NAMES, map(int, self.stats), strict=True)),
+            params=rows_p, param_ids=tuple(self.cm.param_ids),
+        )  # fmt: skip
 
     def integrate(self, t0, t_stop, t_eval, j, rows_y, rows_p, rows_o) -> tuple[float, int]:
         """Integrate to ``t_stop`` or the first trigger flip; fill output rows before it.
@@ -281,7 +298,9 @@ class _Run:
             seg = integrate_until_event(
                 self.cm.rhs, self.cm.jac, self.cm.triggers, self.k.n_ev, t0, self.y, self.p,
                 t_stop, t_eval=inner, g0=self.g.astype(float), rtol=self.rtol, atol=self.atol,
+                max_steps=self.max_steps, use_dfdt=not getattr(self.cm, "autonomous", False),
             )  # fmt: skip
+            self.stats += seg.stats
             if seg.status < 0:
                 raise SimulationError(f"integration failed after t={t0}: {seg.message}")
             t_out, y_out, flipped = seg.t_out, seg.y_out, seg.status == 1
@@ -340,6 +359,9 @@ class _Run:
             max_step=self.max_step,
             **({} if self.method in ("RK45", "RK23", "DOP853") else {"jac": jac}),
         )  # fmt: skip
+        self.stats[ST_RHS] += sol.nfev
+        self.stats[ST_JAC] += sol.njev
+        self.stats[ST_LU] += sol.nlu
         if sol.status == -1:
             raise SimulationError(f"integration failed after t={t0}: {sol.message}")
         return sol

@@ -13,7 +13,10 @@ import numpy as np
 
 from ..spec.errors import SimulationError, did_you_mean
 
-__all__ = ["SimulationResult", "EnsembleResult", "SteadyStateResult"]
+__all__ = ["SimulationResult", "EnsembleResult", "SteadyStateResult", "STAT_NAMES"]
+
+#: ``SimulationResult.stats`` keys, in the order of the solvers' stats rows
+STAT_NAMES = ("steps", "rejected", "rhs_evaluations", "jacobian_evaluations", "lu_decompositions")
 
 
 def _lookup(key: str, names: tuple[str, ...]) -> int:
@@ -43,6 +46,11 @@ class SimulationResult:
     stats : dict
         ``steps``, ``rejected``, ``rhs_evaluations``, ``jacobian_evaluations``,
         ``lu_decompositions``.
+    params : (n_t, n_param) array
+        Parameter values at ``t``, recorded by the event driver (SBML events and protocol
+        changes may change parameters); shape (n_t, 0) otherwise.
+    param_ids : tuple of str
+        Column ids of ``params``.
     """
 
     t: np.ndarray
@@ -53,6 +61,12 @@ class SimulationResult:
     status: int = 0
     message: str = "success"
     stats: Mapping[str, int] = field(default_factory=dict)
+    params: np.ndarray | None = None
+    param_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.params is None:
+            object.__setattr__(self, "params", np.zeros((len(self.t), 0)))
 
     @property
     def success(self) -> bool:
@@ -63,7 +77,9 @@ class SimulationResult:
         return self.state_ids + self.output_ids
 
     def __getitem__(self, key: str) -> np.ndarray:
-        """Trajectory (n_t,) of a state or output id."""
+        """Trajectory (n_t,) of a state, output or (recorded) parameter id."""
+        if key not in self.names and key in self.param_ids:
+            return self.params[:, self.param_ids.index(key)]
         j = _lookup(key, self.names)
         ns = len(self.state_ids)
         return self.states[:, j] if j < ns else self.outputs[:, j - ns]

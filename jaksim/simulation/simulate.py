@@ -15,11 +15,11 @@ import numpy as np
 from ..solve import get_solver
 from ..solve.kernels import call_kernel, null_init
 from ..solve.problem import Problem, Solution
-from ..solve.rodas import ST_ACCEPTED, ST_JAC, ST_LU, ST_REJECTED, ST_RHS
 from ..solve.steady_state import find_steady_state, reduce_conservation
 from ..spec.errors import did_you_mean
+from .event_runs import run_event_members
 from .protocol import Protocol
-from .results import EnsembleResult, SimulationResult, SteadyStateResult
+from .results import STAT_NAMES, EnsembleResult, SimulationResult, SteadyStateResult
 
 __all__ = ["simulate", "simulate_ensemble", "steady_state", "resolve_model"]
 
@@ -174,13 +174,17 @@ def build_problem(
 
 
 def _stats(row: np.ndarray) -> dict[str, int]:
-    return {
-        "steps": int(row[ST_ACCEPTED]),
-        "rejected": int(row[ST_REJECTED]),
-        "rhs_evaluations": int(row[ST_RHS]),
-        "jacobian_evaluations": int(row[ST_JAC]),
-        "lu_decompositions": int(row[ST_LU]),
-    }
+    return dict(zip(STAT_NAMES, map(int, row), strict=True))
+
+
+def _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver, rtol, atol,
+                max_steps) -> list[SimulationResult]:  # fmt: skip
+    sel_s, sel_o = _selection(compiled, outputs)
+    return run_event_members(
+        compiled, _check_times(t_eval), P=P, Y0=Y0, protocol=proto, sel_state=sel_s,
+        sel_out=sel_o, preequilibrate=preequilibrate, solver=solver, rtol=rtol, atol=atol,
+        max_steps=max_steps,
+    )  # fmt: skip
 
 
 def simulate(
@@ -225,11 +229,21 @@ def simulate(
     -------
     SimulationResult
         With ``status != 0`` (NaN values) and a message when the solve failed.
+
+    Notes
+    -----
+    A model with events (e.g. imported from SBML) is run by the SBML event driver
+    (:func:`jaksim.simulation.events.simulate_events`; ``solver="rodas"`` integrates with
+    Rodas between events); protocol changes are applied there too, and ``params`` of the
+    result holds the parameter trajectories. ``preequilibrate`` is refused for such models.
     """
     compiled = resolve_model(model)
     P = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, 1)
     Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, 1)
     proto = _default_protocol(compiled) if protocol is None else protocol
+    if compiled.model.events:
+        return _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver,
+                           rtol, atol, max_steps)[0]  # fmt: skip
     problem = build_problem(
         compiled, t_eval, P=P, Y0=Y0, protocol=proto, outputs=outputs,
         preequilibrate=preequilibrate, rtol=rtol, atol=atol,
@@ -280,7 +294,8 @@ def simulate_ensemble(
         Threads for the rodas kernel (default: numba's current setting).
 
     Other parameters are as in :func:`simulate`. Members that fail have NaN values and a
-    non-zero ``status``; the others are unaffected.
+    non-zero ``status``; the others are unaffected. A model with events runs member by member
+    through the SBML event driver (as in :func:`simulate`; ``n_threads`` is not used then).
     """
     compiled = resolve_model(model)
     proto = _default_protocol(compiled) if protocol is None else protocol
@@ -298,23 +313,37 @@ def simulate_ensemble(
         for j, key in enumerate(names):
             P[:, _index_of(compiled.param_ids, key, "parameter", compiled)] = param_matrix[:, j]
     Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, m)
-    problem = build_problem(
-        compiled, t_eval, P=P, Y0=Y0, protocol=proto, outputs=outputs,
-        preequilibrate=preequilibrate, rtol=rtol, atol=atol,
-    )  # fmt: skip
-    sol = get_solver(solver)(
-        problem, rtol=rtol, atol=atol, max_steps=max_steps, n_threads=n_threads
-    )
+    if compiled.model.events:
+        runs = _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver,
+                           rtol, atol, max_steps)  # fmt: skip
+        t, names = runs[0].t, runs[0].names
+        sol = Solution(
+            values=np.stack([np.hstack([r.states, r.outputs]) for r in runs]),
+            status=np.array([r.status for r in runs], dtype=np.int64),
+            messages=tuple(r.message for r in runs),
+            stats=np.array([[r.stats[k] for k in STAT_NAMES] for r in runs], dtype=np.int64),
+        )
+    else:
+        problem = build_problem(
+            compiled, t_eval, P=P, Y0=Y0, protocol=proto, outputs=outputs,
+            preequilibrate=preequilibrate, rtol=rtol, atol=atol,
+        )  # fmt: skip
+        sol = get_solver(solver)(
+            problem, rtol=rtol, atol=atol, max_steps=max_steps, n_threads=n_threads
+        )
+        t = problem.t_eval
+        names = tuple(compiled.state_ids[i] for i in problem.sel_state) + tuple(
+            compiled.output_ids[i] for i in problem.sel_out
+        )
     varied = {k: np.broadcast_to(np.asarray(v, float), (m,)) for k, v in (params or {}).items()}
     if param_matrix is not None:
         varied.update({k: param_matrix[:, j] for j, k in enumerate(names)})
     varied.update({k: np.broadcast_to(np.asarray(v, float), (m,)) for k, v in
                    (initial or {}).items()})  # fmt: skip
     return EnsembleResult(
-        t=problem.t_eval,
+        t=t,
         values=sol.values,
-        names=tuple(compiled.state_ids[i] for i in problem.sel_state)
-        + tuple(compiled.output_ids[i] for i in problem.sel_out),
+        names=names,
         status=sol.status,
         messages=sol.messages,
         stats=sol.stats,

@@ -61,6 +61,8 @@ class EventSegment:
         return STATUS_MESSAGES.get(self.status, f"status {self.status}")
 
 
+# numba's cache keys this function on this file's text only, although the cached machine code
+# includes the rodas.py functions it calls: after changing those, edit this file too.
 @njit(cache=True)
 def _until_event(
     rhs, jac, triggers, n_trig, t0, t_end, y, p, t_eval, g0, rtol, atol, max_steps, use_dfdt,

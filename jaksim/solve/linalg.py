@@ -1,11 +1,11 @@
 """Dense LU factorisation with partial pivoting that exploits zeros, in numba.
 
 One factorisation per Rosenbrock step. Written out rather than calling LAPACK so that it runs
-inside ``prange`` loops without per-call overhead, and because reaction-network Jacobians are
-mostly zeros (the 36-species benchmark cascade: 96 of 1296 entries): the elimination only
-touches the non-zero columns of each pivot row, and after factorisation the non-zero pattern
-of ``L`` and ``U`` is recorded so the 8 triangular solves per step cost ``O(nnz)``, not
-``O(n^2)``. Pivoting is still full partial pivoting (robust for any matrix).
+inside the GIL-free member kernel without per-call overhead, and because reaction-network
+Jacobians are mostly zeros (the 36-species benchmark cascade: 96 of 1296 entries): the
+elimination only touches the non-zero columns of each pivot row, and after factorisation the
+non-zero pattern of ``L`` and ``U`` is recorded so the 8 triangular solves per step cost
+``O(nnz)``, not ``O(n^2)``. Pivoting is still full partial pivoting (robust for any matrix).
 
 The integer array ``idx`` (length :func:`lu_index_size`) holds the pivots and the pattern:
 ``idx[:n]`` pivots, ``idx[n:2n]`` scratch, then row pointers of ``L`` and ``U`` and their
@@ -68,13 +68,20 @@ def lu_factor(a: np.ndarray, idx: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _record_pattern(a, idx):
-    n = a.shape[0]
+def _pattern_views(idx, n):
+    """Views of ``idx`` holding the row pointers and column indices of ``L`` and ``U``."""
     base = 2 * n
     l_ptr = idx[base : base + n + 1]
     u_ptr = idx[base + n + 1 : base + 2 * n + 2]
     l_idx = idx[base + 2 * n + 2 : base + 2 * n + 2 + n * n]
     u_idx = idx[base + 2 * n + 2 + n * n :]
+    return l_ptr, u_ptr, l_idx, u_idx
+
+
+@njit(cache=True)
+def _record_pattern(a, idx):
+    n = a.shape[0]
+    l_ptr, u_ptr, l_idx, u_idx = _pattern_views(idx, n)
     nl = 0
     nu = 0
     for i in range(n):
@@ -96,11 +103,7 @@ def _record_pattern(a, idx):
 def lu_solve(a: np.ndarray, idx: np.ndarray, b: np.ndarray) -> None:
     """Solve ``A x = b`` in place in ``b`` using the factors from :func:`lu_factor`."""
     n = a.shape[0]
-    base = 2 * n
-    l_ptr = idx[base : base + n + 1]
-    u_ptr = idx[base + n + 1 : base + 2 * n + 2]
-    l_idx = idx[base + 2 * n + 2 : base + 2 * n + 2 + n * n]
-    u_idx = idx[base + 2 * n + 2 + n * n :]
+    l_ptr, u_ptr, l_idx, u_idx = _pattern_views(idx, n)
     for k in range(n):
         p = idx[k]
         if p != k:

@@ -352,7 +352,8 @@ def integrate_segment(
                 interpolate((t_eval[k] - t) / h, y, ws, yt)
                 record(outputs, t_eval[k], yt, p, sel_state, sel_out, obuf, res, k)
             k += 1
-        if event:
+        if event:  # the output interpolations above reused yt: the state at t_stop again
+            interpolate(theta_stop, y, ws, yt)
             y[:] = yt
             return EVENT, k, t_stop
         # Gustafsson predictive controller (Hairer & Wanner II, eq. IV.8.21).

@@ -13,13 +13,16 @@ from dataclasses import replace
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .ensemble import ADD_PARAM, ADD_STATE, SET_PARAM, SET_STATE
+from . import ensemble
 from .kernels import call_init, call_kernel
 from .problem import Problem, Solution, empty_solution, status_message
 from .rodas import EXTERNAL_FAILED, ST_JAC, ST_RHS, SUCCESS
 from .steady_state import steady_state_core
 
 METHODS = ("BDF", "Radau", "LSODA")
+
+#: The Rodas backend's protocol step as plain Python (same code, no numba dispatch per change).
+_apply_change = ensemble._apply_change.py_func
 
 
 def _kernel_functions(problem: Problem, p: np.ndarray):
@@ -69,15 +72,7 @@ def _solve_member(problem, i, method, rtol, atol, max_steps, values, stats) -> i
     ic, k, n_c = 0, 0, problem.ch_time.size
     while True:
         while ic < n_c and problem.ch_time[ic] <= t:
-            kind, idx, val = problem.ch_kind[ic], problem.ch_index[ic], problem.ch_value[i, ic]
-            if kind == SET_STATE:
-                y[idx] = val
-            elif kind == ADD_STATE:
-                y[idx] += val
-            elif kind == SET_PARAM:
-                p[idx] = val
-            elif kind == ADD_PARAM:
-                p[idx] += val
+            _apply_change(problem.ch_kind[ic], problem.ch_index[ic], problem.ch_value[i, ic], y, p)
             ic += 1
         while k < t_eval.size and t_eval[k] <= t:
             _record(problem, t_eval[k], y, p, values[k])

@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from jaksim.spec import expr_nodes as _nodes
+from jaksim.spec import expr_print as _print
 from jaksim.spec.errors import ExpressionError, did_you_mean
 from jaksim.spec.expr_nodes import (
     _TIME_NAMES,
@@ -38,7 +40,7 @@ from jaksim.spec.expr_nodes import (
     Call,
     Compare,
     Expr,
-    FunctionSpec,
+    FunctionSpec,  # noqa: F401 - public via expr_nodes.__all__
     Logic,
     Num,
     Sym,
@@ -55,42 +57,20 @@ from jaksim.spec.expr_nodes import (
     rebuild,
     sub,
 )
-from jaksim.spec.expr_print import evaluate, to_python, to_text
+from jaksim.spec.expr_print import evaluate, to_python, to_text  # noqa: F401 - public API
 
+# the tree, builders and function table (expr_nodes) and evaluation/printing (expr_print)
+# are part of this module's public API
 __all__ = [
-    "Expr",
-    "Num",
-    "Sym",
-    "Time",
-    "Call",
-    "BinOp",
-    "UnaryOp",
-    "Compare",
-    "Logic",
-    "FUNCTIONS",
-    "FunctionSpec",
-    "CONSTANTS",
-    "ZERO",
-    "ONE",
-    "add",
-    "sub",
-    "neg",
-    "mul",
-    "div",
-    "power",
-    "call",
-    "rebuild",
+    *_nodes.__all__,
+    *_print.__all__,
     "parse",
     "check_symbols",
     "bind_constants",
-    "expand_macros",
-    "to_text",
     "substitute",
     "rename",
     "simplify",
     "diff",
-    "evaluate",
-    "to_python",
 ]
 
 

@@ -267,22 +267,23 @@ class Model:
     # -- derived variants ------------------------------------------------------------------
     def with_parameters(self, **values: float) -> Model:
         """Return a copy with parameter values replaced (structure unchanged)."""
-        known = set(self.parameter_ids())
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise KeyError(f"model {self.id!r} has no parameter(s) {unknown}")
-        params = tuple(
-            replace(p, value=float(values[p.id])) if p.id in values else p for p in self.parameters
+        return replace(
+            self, parameters=self._replaced("parameters", "value", values, "parameter(s)")
         )
-        return replace(self, parameters=params)
 
     def with_initial(self, **values: float) -> Model:
         """Return a copy with species initial values replaced."""
-        known = set(self.species_ids())
-        unknown = sorted(set(values) - known)
+        return replace(self, species=self._replaced("species", "initial", values, "species"))
+
+    def _replaced(self, kind: str, attr: str, values: Mapping[str, float], noun: str) -> tuple:
+        """The ``kind`` components with ``attr`` set to ``values[id]`` where given.
+
+        Raises KeyError naming the model and the ids it does not have.
+        """
+        items = getattr(self, kind)
+        unknown = sorted(set(values) - {c.id for c in items})
         if unknown:
-            raise KeyError(f"model {self.id!r} has no species {unknown}")
-        species = tuple(
-            replace(s, initial=float(values[s.id])) if s.id in values else s for s in self.species
+            raise KeyError(f"model {self.id!r} has no {noun} {unknown}")
+        return tuple(
+            replace(c, **{attr: float(values[c.id])}) if c.id in values else c for c in items
         )
-        return replace(self, species=species)

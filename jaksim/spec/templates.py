@@ -17,6 +17,11 @@ sources). The same object serves the TOML loader (``[templates.x]`` + ``[[use]]`
 :func:`merge_tables` joins the components of several instantiations: identical components
 merge (pathways share one STAT or SOCS pool), a same id with different content is an error
 naming both origins.
+
+A template may itself use other templates (``uses``: ``[[templates.X.use]]`` tables, the
+same keys as a model's ``[[use]]``); their strings are substituted with the outer template's
+placeholders before the inner template is expanded. Template names in ``uses`` are looked up
+at instantiation time, so cycles are reported there, with the chain of names.
 """
 
 from __future__ import annotations
@@ -30,13 +35,24 @@ from typing import Any
 from .errors import ModelError, did_you_mean
 from .schema import KINDS, Components, check_keys, component_from_table
 
-__all__ = ["Template", "TableEntry", "merge_tables", "merge_components", "USE_KEYS"]
+__all__ = [
+    "MAX_DEPTH",
+    "USE_KEYS",
+    "TableEntry",
+    "Template",
+    "check_use",
+    "merge_components",
+    "merge_tables",
+]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 #: Keys of a ``[[use]]`` table.
 USE_KEYS = ("template", "with", "parameters", "sources")
+
+#: Deepest nesting of templates using templates (a model's ``[[use]]`` is level 1).
+MAX_DEPTH = 8
 
 #: ``(kind, where, table, from_template)``: one component table and where it came from.
 TableEntry = tuple[str, str, Mapping[str, Any], bool]
@@ -51,6 +67,32 @@ def _walk_strings(value: Any, fn) -> Any:
     if isinstance(value, list | tuple):
         return [_walk_strings(v, fn) for v in value]
     return value
+
+
+def _expect(value: Any, kind: type | tuple, what: str, field: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ModelError(f"expected {what}, got {value!r}", field=field)
+    return value
+
+
+def check_use(use: Any, where: str) -> None:
+    """Check one ``[[use]]`` table (keys and value types), naming ``where`` in errors.
+
+    ``template`` may be a name or, from Python, a :class:`Template` object.
+    """
+    _expect(use, Mapping, "a table with 'template' and 'with'", where)
+    check_keys(use, USE_KEYS, where=where, file=None)
+    if not isinstance(use.get("template"), Template):
+        _expect(use.get("template"), str, "a template name", f"{where}.template")
+    subs = _expect(use.get("with", {}), Mapping, "a table of substitutions", f"{where}.with")
+    for key, value in subs.items():
+        _expect(value, str | int | float, "a string or number", f"{where}.with.{key}")
+    values = _expect(use.get("parameters", {}), Mapping, "{id = value}", f"{where}.parameters")
+    for key, value in values.items():
+        _expect(value, int | float, "a number", f"{where}.parameters.{key}")
+    sources = _expect(use.get("sources", {}), Mapping, "{id = source}", f"{where}.sources")
+    for key, value in sources.items():
+        _expect(value, str, "a string", f"{where}.sources.{key}")
 
 
 @dataclass(frozen=True)
@@ -69,6 +111,9 @@ class Template:
         May contain placeholders too.
     origin : str
         Where the template was defined (``"file.toml: templates.x"``), for error messages.
+    uses : tuple of dict
+        Nested ``[[use]]`` tables (``template``, ``with``, ``parameters``, ``sources``),
+        unsubstituted; expanded after this template's own tables.
     """
 
     name: str
@@ -76,9 +121,11 @@ class Template:
     tables: Mapping[str, tuple[Mapping[str, Any], ...]]
     description: str = ""
     origin: str = ""
+    uses: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "placeholders", tuple(self.placeholders))
+        object.__setattr__(self, "uses", tuple(self.uses))
         object.__setattr__(
             self, "tables", MappingProxyType({k: tuple(v) for k, v in self.tables.items() if v})
         )
@@ -92,16 +139,21 @@ class Template:
         *,
         description: str = "",
         origin: str = "",
+        use: Sequence[Mapping[str, Any]] = (),
         **tables: Sequence[Mapping[str, Any]],
     ) -> Template:
-        """Python constructor: ``Template.define("x", ["L"], species=[...], reactions=[...])``."""
-        return cls(name, tuple(placeholders), tables, description, origin)
+        """Python constructor: ``Template.define("x", ["L"], species=[...], use=[...])``.
+
+        ``use`` entries name their template by name (looked up in the ``templates`` mapping
+        given at instantiation) or hold the :class:`Template` object itself.
+        """
+        return cls(name, tuple(placeholders), tables, description, origin, tuple(use))
 
     @classmethod
     def from_table(cls, name: str, table: Mapping[str, Any], *, file: str | None) -> Template:
         """Build from a model file's ``[templates.<name>]`` table (closed schema)."""
         where = f"templates.{name}"
-        check_keys(table, ("placeholders", "description", *KINDS), where=where, file=file)
+        check_keys(table, ("placeholders", "description", "use", *KINDS), where=where, file=file)
         placeholders = table.get("placeholders", [])
         if not isinstance(placeholders, list) or not all(
             isinstance(p, str) and _IDENT.match(p) for p in placeholders
@@ -121,9 +173,16 @@ class Template:
                     field=f"{where}.{kind}",
                 )
             tables[kind] = entries
+        uses = table.get("use", [])
+        if not isinstance(uses, list):
+            raise ModelError(
+                f"expected an array of tables ([[{where}.use]])", file=file, field=f"{where}.use"
+            )
         origin = f"{file}: {where}" if file else where
         try:
-            return cls(name, tuple(placeholders), tables, table.get("description", ""), origin)
+            return cls(
+                name, tuple(placeholders), tables, table.get("description", ""), origin, uses
+            )
         except ModelError as err:
             raise err.located(file=file, field=where) from None
 
@@ -152,6 +211,11 @@ class Template:
                 _walk_strings(table, check)
                 # validates keys and types early, with the template's own key path
                 component_from_table(kind, table, where=f"templates.{self.name}.{kind}[{i}]")
+        for i, use in enumerate(self.uses):
+            check_use(use, f"templates.{self.name}.use[{i}]")
+            _walk_strings({k: v for k, v in use.items() if k != "template"}, check)
+            if isinstance(use["template"], str):
+                check(use["template"])
 
     # -- instantiation ---------------------------------------------------------------------
     def tables_for(
@@ -161,8 +225,10 @@ class Template:
         parameters: Mapping[str, float] | None = None,
         sources: Mapping[str, str] | None = None,
         where: str = "",
+        templates: Mapping[str, Template] | None = None,
+        _chain: tuple[str, ...] = (),
     ) -> list[TableEntry]:
-        """Substituted component tables of one instantiation.
+        """Substituted component tables of one instantiation (nested uses expanded).
 
         Parameters
         ----------
@@ -174,8 +240,24 @@ class Template:
             ``{parameter_id: source}`` replacing the template's source (and ``assumed``).
         where : str
             Label of the use site for error messages, e.g. ``"use[2]"``.
+        templates : mapping name -> Template, optional
+            Where the names in nested uses are looked up.
+
+        Raises
+        ------
+        ModelError
+            Bad substitutions or overrides, an unknown nested template, a cycle of templates
+            using each other (naming the chain) or nesting deeper than :data:`MAX_DEPTH`.
         """
         where = where or f"template {self.name!r}"
+        chain = (*_chain, self.name)
+        if self.name in _chain:
+            raise ModelError(f"template cycle: {' -> '.join(chain)}", field=where)
+        if len(chain) > MAX_DEPTH:
+            raise ModelError(
+                f"templates nested deeper than {MAX_DEPTH} levels: {' -> '.join(chain)}",
+                field=where,
+            )
         missing = [p for p in self.placeholders if p not in subs]
         extra = [k for k in subs if k not in self.placeholders]
         if missing or extra:
@@ -196,15 +278,42 @@ class Template:
             for i, table in enumerate(entries):
                 label = f"{where} (template {self.name!r}).{kind}[{i}]"
                 out.append((kind, label, _walk_strings(table, fill), True))
+        for i, use in enumerate(self.uses):
+            inner = {k: _walk_strings(v, fill) for k, v in use.items() if k != "template"}
+            ref, label = use["template"], f"{where} > {self.name}.use[{i}]"
+            template = ref if isinstance(ref, Template) else _lookup(fill(ref), templates, label)
+            out += template.tables_for(
+                inner.get("with", {}),
+                parameters=inner.get("parameters"),
+                sources=inner.get("sources"),
+                where=label,
+                templates=templates,
+                _chain=chain,
+            )
         _apply_overrides(out, parameters or {}, sources or {}, where)
         return out
 
-    def instantiate(self, **subs: Any) -> Components:
-        """Components of one instantiation, units as written (Python API)."""
+    def instantiate(
+        self, templates: Mapping[str, Template] | None = None, /, **subs: Any
+    ) -> Components:
+        """Components of one instantiation, units as written (Python API).
+
+        ``templates`` resolves names in nested uses; ``subs`` gives every placeholder.
+        """
         tables: dict[str, list] = {}
-        for kind, label, table, _ in self.tables_for(subs):
+        for kind, label, table, _ in self.tables_for(subs, templates=templates):
             tables.setdefault(kind, []).append((label, table))
         return Components.from_tables(tables)
+
+
+def _lookup(name: str, templates: Mapping[str, Template] | None, where: str) -> Template:
+    known = templates or {}
+    if name not in known:
+        raise ModelError(
+            f"unknown template {name!r}{did_you_mean(name, known)}; known: {sorted(known)}",
+            field=where,
+        )
+    return known[name]
 
 
 def _apply_overrides(
@@ -213,7 +322,11 @@ def _apply_overrides(
     sources: Mapping[str, str],
     where: str,
 ) -> None:
-    params = {t["id"]: t for kind, _, t, _ in entries if kind == "parameters"}
+    # a parameter made by several nested uses appears once per use: override every copy
+    params: dict[str, list[dict]] = {}
+    for kind, _, table, _ in entries:
+        if kind == "parameters":
+            params.setdefault(table["id"], []).append(table)
     for key, overrides in (("parameters", values), ("sources", sources)):
         for pid, new in overrides.items():
             if pid not in params:
@@ -221,11 +334,12 @@ def _apply_overrides(
                     f"the template makes no parameter {pid!r}{did_you_mean(pid, params)}",
                     field=f"{where}.{key}.{pid}",
                 )
-            if key == "parameters":
-                params[pid]["value"] = new
-            else:
-                params[pid]["source"] = new
-                params[pid].pop("assumed", None)
+            for table in params[pid]:
+                if key == "parameters":
+                    table["value"] = new
+                else:
+                    table["source"] = new
+                    table.pop("assumed", None)
 
 
 def _get(item: Any, name: str) -> Any:
