@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -129,6 +130,77 @@ def test_model_loads_validates_and_follows_conventions(path):
     for j in acts:
         p = m.get_parameter(f"act_{j}")
         assert p.value == 1.0 and p.units == "dimensionless"
+
+
+# -- library structure: one template per pathway, combined models reuse them ---------------
+
+
+@pytest.mark.parametrize("path", PATHWAY_FILES, ids=lambda p: p.stem)
+def test_pathway_file_is_metadata_plus_its_pathway_template(path):
+    doc = tomllib.loads(path.read_text())
+    assert doc["include"] == ["../modules/pathways.toml"]
+    (use,) = doc["use"]
+    assert use["template"] == ("ifng" if path.stem == "ifng_socs1_ko" else path.stem)
+    assert set(doc) <= {"format_version", "include", "model", "use", "inputs"}
+
+
+@pytest.mark.parametrize("path", COMBINED_FILES, ids=lambda p: p.stem)
+def test_combined_model_is_the_union_of_its_pathways(path):
+    """Every component of each member pathway is in the combined model, unchanged."""
+    combined = model(path.stem)
+    members = combined.metadata["pathways"].split(",")
+    for kind in ("compartments", "species", "parameters", "reactions", "assignments"):
+        have = {c.id: c for c in getattr(combined, kind)}
+        union = {c.id for stem in members for c in getattr(model(stem), kind)}
+        assert set(have) == union, kind
+        for stem in members:
+            for c in getattr(model(stem), kind):
+                assert have[c.id] == c, f"{stem}: {kind} {c.id} differs in {path.name}"
+
+
+# Published cytokine-receptor affinities (nM) and receptor numbers (per cell) with the range
+# each model value must lie in; sources in models/modules/pathways.toml and docs/pathways.md.
+KD_RANGE = {  # (stem, kon id, koff id): (low, high) nM, and a word of the source
+    ("epo", "kon_EPO_EPOR", "koff_EPO_EPOR"): (0.07, 0.38, "Exp Hematol 1989"),
+    ("tpo", "kon_TPO_MPL", "koff_TPO_MPL"): (0.16, 0.56, "Broudy 1997"),
+    ("il2", "kon_IL2_IL2RB_JAK1", "koff_IL2_IL2RB_JAK1"): (0.01, 0.1, "Leuk Res 1990"),
+    ("il15", "kon_IL15_IL2RB_JAK1", "koff_IL15_IL2RB_JAK1"): (0.5, 2.0, "Leuk Res 1990"),
+    ("il4_type1", "kon_IL4_IL4RA_JAK1", "koff_IL4_IL4RA_JAK1"): (0.02, 0.3, "Keegan"),
+    ("il4_type2", "kon_IL4_IL4RA_JAK1", "koff_IL4_IL4RA_JAK1"): (0.02, 0.3, "Keegan"),
+    ("il13_type2", "kon_IL13_IL13RA1_TYK2", "koff_IL13_IL13RA1_TYK2"): (1.0, 10.0, "Aman 1996"),
+    ("gmcsf", "kon_GMCSF_CSF2RA", "koff_GMCSF_CSF2RA"): (1.0, 10.0, "PMID 10572088"),
+    ("ifna", "kon_IFNA_IFNAR2_JAK1", "koff_IFNA_IFNAR2_JAK1"): (0.4, 5.0, "Lavoie 2011"),
+}  # fmt: skip
+COPIES_RANGE = {  # (stem, Rtot id): (low, high) receptors per cell
+    ("epo", "Rtot_EPOR"): (38, 390),  # rat marrow sites/cell .. proerythroblasts
+    ("tpo", "Rtot_MPL"): (184, 2705),  # cord-blood .. peripheral-blood megakaryocytes (+1 SD)
+}
+MOLECULES_PER_NM = 6.02214076e23 * 1e-9 * 1.4e-12  # in the 1.4 pL cytoplasm: 843
+
+
+@pytest.mark.parametrize("key", list(KD_RANGE), ids=lambda k: k[0])
+def test_ligand_affinity_is_the_published_one(key):
+    stem, kon, koff = key
+    low, high, cited = KD_RANGE[key]
+    m = model(stem)
+    kd = m.get_parameter(koff).value / m.get_parameter(kon).value  # (1/s)/(1/(nM*s)) = nM
+    assert low <= kd <= high
+    assert cited in (m.get_parameter(koff).source + m.get_parameter(kon).source)
+
+
+@pytest.mark.parametrize("key", list(COPIES_RANGE), ids=lambda k: k[1])
+def test_receptor_number_is_the_published_one(key):
+    stem, rid = key
+    low, high = COPIES_RANGE[key]
+    p = model(stem).get_parameter(rid)
+    assert p.units == "nM" and p.source
+    assert low <= p.value * MOLECULES_PER_NM <= high
+
+
+def test_pathways_of_one_class_differ_by_their_data():
+    """EPO and TPO (same class, same STAT) no longer respond identically."""
+    peaks = {stem: peak_readouts(stem, {"act_JAK2": np.ones(1)})[0] for stem in ("epo", "tpo")}
+    assert not np.isclose(peaks["epo"], peaks["tpo"], rtol=1e-3)
 
 
 @pytest.mark.parametrize("stem", list(REQUIRED))
