@@ -75,7 +75,9 @@ def test_protocol_change_can_trigger_an_event() -> None:
 def test_ensemble_runs_event_members_one_by_one() -> None:
     """With k1 = 2 time runs twice as fast: member 1 at t equals the suite's values at 2t."""
     t = np.linspace(0.0, 2.5, 26)
-    ens = simulate_ensemble(CASE, t, params={"k1": np.array([1.0, 2.0])}, rtol=1e-8, atol=1e-10)
+    ens = simulate_ensemble(
+        CASE, t, param_matrix=[[1.0], [2.0]], param_names=["k1"], rtol=1e-8, atol=1e-10
+    )
     assert len(ens) == 2 and ens.n_failed == 0
     assert ens.stats.shape == (2, 5) and np.all(ens.stats[:, 0] > 0)
     want = _expected()

@@ -25,7 +25,7 @@ from jaksim.io.sbml_math import expr_to_ast
 from jaksim.io.sbml_units import add_unit_definition
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import ModelError
-from jaksim.spec.model import Model
+from jaksim.spec.model import Event, EventAssignment, Model
 
 __all__ = ["model_to_sbml", "write_sbml", "check_sbml"]
 
@@ -66,6 +66,20 @@ class _Exporter:
     def unit(self, text: str) -> str | None:
         return add_unit_definition(self.m, text) if text else None
 
+    def set_units(self, element: libsbml.SBase, text: str) -> None:
+        """Give ``element`` the unit definition of ``text`` (nothing for unknown units)."""
+        if (uid := self.unit(text)) is not None:
+            element.setUnits(uid)
+
+    @staticmethod
+    def new(create, eid: str, name: str = ""):
+        """A new SBML element from ``create()`` with id ``eid`` (and ``name`` when set)."""
+        element = create()
+        element.setId(eid)
+        if name:
+            element.setName(name)
+        return element
+
     def run(self) -> libsbml.SBMLDocument:
         mo, m = self.model, self.m
         m.setId(mo.id)
@@ -94,21 +108,16 @@ class _Exporter:
 
     def compartments(self) -> None:
         for c in self.model.compartments:
-            sc = self.m.createCompartment()
-            sc.setId(c.id)
-            sc.setName(c.name) if c.name else None
+            sc = self.new(self.m.createCompartment, c.id, c.name)
             sc.setSize(c.size)
             sc.setSpatialDimensions(c.spatial_dimensions)
             sc.setConstant(c.constant and c.id not in self.variable)
-            if (uid := self.unit(c.units)) is not None:
-                sc.setUnits(uid)
+            self.set_units(sc, c.units)
             _notes(sc, source=c.source, assumed=c.assumed)
 
     def species(self) -> None:
         for s in self.model.species:
-            ss = self.m.createSpecies()
-            ss.setId(s.id)
-            ss.setName(s.name) if s.name else None
+            ss = self.new(self.m.createSpecies, s.id, s.name)
             ss.setCompartment(s.compartment)
             if s.amount:
                 ss.setInitialAmount(s.initial)
@@ -125,13 +134,10 @@ class _Exporter:
 
     def parameters(self) -> None:
         for p in self.model.parameters:
-            sp = self.m.createParameter()
-            sp.setId(p.id)
-            sp.setName(p.name) if p.name else None
+            sp = self.new(self.m.createParameter, p.id, p.name)
             sp.setValue(p.value)
             sp.setConstant(p.constant and p.id not in self.variable)
-            if (uid := self.unit(p.units)) is not None:
-                sp.setUnits(uid)
+            self.set_units(sp, p.units)
             bounds = f"{p.bounds[0]!r} .. {p.bounds[1]!r}" if p.bounds else ""
             _notes(sp, description=p.description, source=p.source, assumed=p.assumed,
                    bounds=bounds)  # fmt: skip
@@ -140,18 +146,15 @@ class _Exporter:
         for a in self.model.assignments:
             if a.id in known:
                 continue
-            sp = self.m.createParameter()  # an observable: a parameter with an assignment rule
-            sp.setId(a.id)
+            # an observable: a parameter with an assignment rule
+            sp = self.new(self.m.createParameter, a.id)
             sp.setConstant(False)
-            if (uid := self.unit(a.units)) is not None:
-                sp.setUnits(uid)
+            self.set_units(sp, a.units)
             _notes(sp, description=a.description or "observable")
 
     def reactions(self) -> None:
         for r in self.model.reactions:
-            sr = self.m.createReaction()
-            sr.setId(r.id)
-            sr.setName(r.name) if r.name else None
+            sr = self.new(self.m.createReaction, r.id, r.name)
             sr.setReversible(r.reversible)
             for group, create in ((r.reactants, sr.createReactant), (r.products, sr.createProduct)):
                 for sid, n in group:
@@ -163,11 +166,9 @@ class _Exporter:
                 sr.createModifier().setSpecies(sid)
             law = sr.createKineticLaw()
             for lp in r.local_parameters:
-                slp = law.createLocalParameter()
-                slp.setId(lp.id)
+                slp = self.new(law.createLocalParameter, lp.id)
                 slp.setValue(lp.value)
-                if (uid := self.unit(lp.units)) is not None:
-                    slp.setUnits(uid)
+                self.set_units(slp, lp.units)
             local = frozenset(lp.id for lp in r.local_parameters)
             text = r.rate if r.compartment is None else f"({r.rate}) * {r.compartment}"
             if r.compartment is not None:
@@ -194,35 +195,37 @@ class _Exporter:
 
     def events(self) -> None:
         for e in self.model.events:
-            se = self.m.createEvent()
-            se.setId(e.id)
-            se.setUseValuesFromTriggerTime(e.use_values_from_trigger_time)
-            trig = se.createTrigger()
-            trig.setPersistent(e.persistent)
-            trig.setInitialValue(e.initial_value)
-            _check(trig.setMath(self.math(f"({e.trigger}) != 0", f"event {e.id!r} trigger")), e.id)
-            if e.delay is not None:
-                se.createDelay().setMath(self.math(e.delay, f"event {e.id!r} delay"))
-            if e.priority is not None:
-                se.createPriority().setMath(self.math(e.priority, f"event {e.id!r} priority"))
-            for ea in e.assignments:
-                sea = se.createEventAssignment()
-                sea.setVariable(ea.variable)
-                _check(sea.setMath(self.math(ea.expression, f"event {e.id!r}")), e.id)
+            self.event(e, f"({e.trigger}) != 0")  # a jaksim trigger may be numeric: nonzero
         for k, inp in enumerate(self.model.inputs):
             for j, (time, value) in enumerate(inp.changes):
-                se = self.m.createEvent()
-                se.setId(f"input_{k + 1}_{inp.target}_{j + 1}")
-                se.setUseValuesFromTriggerTime(True)
-                trig = se.createTrigger()
-                trig.setPersistent(True)
-                trig.setInitialValue(False)  # a change at t = 0 must fire at the start
-                trig.setMath(self.math(f"time >= {float(time)!r}", "input"))
-                sea = se.createEventAssignment()
-                sea.setVariable(inp.target)
                 rhs = repr(float(value)) if inp.op == "set" else f"{inp.target} + {float(value)!r}"
-                sea.setMath(self.math(rhs, f"input {inp.target!r}"))
-                _notes(se, description=inp.description or f"jaksim input ({inp.op})")
+                change = Event(
+                    id=f"input_{k + 1}_{inp.target}_{j + 1}",
+                    trigger=f"time >= {float(time)!r}",
+                    assignments=(EventAssignment(inp.target, rhs),),
+                    persistent=True,
+                    initial_value=False,  # a change at t = 0 must fire at the start
+                    use_values_from_trigger_time=True,
+                )
+                self.event(change, change.trigger, inp.description or f"jaksim input ({inp.op})")
+
+    def event(self, e: Event, trigger: str, description: str = "") -> None:
+        """Write event ``e`` with the (boolean) trigger math ``trigger``."""
+        se = self.new(self.m.createEvent, e.id)
+        se.setUseValuesFromTriggerTime(e.use_values_from_trigger_time)
+        trig = se.createTrigger()
+        trig.setPersistent(e.persistent)
+        trig.setInitialValue(e.initial_value)
+        _check(trig.setMath(self.math(trigger, f"event {e.id!r} trigger")), e.id)
+        if e.delay is not None:
+            se.createDelay().setMath(self.math(e.delay, f"event {e.id!r} delay"))
+        if e.priority is not None:
+            se.createPriority().setMath(self.math(e.priority, f"event {e.id!r} priority"))
+        for ea in e.assignments:
+            sea = se.createEventAssignment()
+            sea.setVariable(ea.variable)
+            _check(sea.setMath(self.math(ea.expression, f"event {e.id!r}")), e.id)
+        _notes(se, description=description)
 
 
 def model_to_sbml(model: Model) -> str:

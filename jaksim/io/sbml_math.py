@@ -83,11 +83,13 @@ _UNSUPPORTED = {
 }
 
 
+def _is_bool(e: Expr) -> bool:
+    return isinstance(e, (Compare, Logic)) or (isinstance(e, UnaryOp) and e.op == "not")
+
+
 def _truth(e: Expr) -> Expr:
     """A condition from a value (L3V2 allows numbers where booleans are expected)."""
-    if isinstance(e, (Compare, Logic)) or (isinstance(e, UnaryOp) and e.op == "not"):
-        return e
-    return Compare("!=", e, Num(0.0))
+    return e if _is_bool(e) else Compare("!=", e, Num(0.0))
 
 
 def _trunc(x: Expr) -> Expr:
@@ -301,10 +303,6 @@ def expr_to_ast(e: Expr, model: libsbml.Model | None = None) -> libsbml.ASTNode:
     if ast is None:
         raise ValueError(f"libsbml could not parse {text!r}: {libsbml.getLastParseL3Error()}")
     return ast
-
-
-def _is_bool(e: Expr) -> bool:
-    return isinstance(e, (Compare, Logic)) or (isinstance(e, UnaryOp) and e.op == "not")
 
 
 def _numeric(e: Expr, want_bool: bool) -> Expr:

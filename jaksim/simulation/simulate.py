@@ -80,6 +80,13 @@ def _rows(base: np.ndarray, ids, overrides: Mapping | None, what: str, compiled,
     return rows
 
 
+def _member_rows(compiled, params, initial, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter and initial-state rows ``(m, n_param)``, ``(m, n_state)`` with overrides."""
+    P = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, m)
+    Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, m)
+    return P, Y0
+
+
 def _selection(compiled, outputs: Sequence[str] | None):
     if outputs is None:
         return np.arange(len(compiled.state_ids)), np.arange(len(compiled.output_ids))
@@ -177,6 +184,11 @@ def _stats(row: np.ndarray) -> dict[str, int]:
     return dict(zip(STAT_NAMES, map(int, row), strict=True))
 
 
+def _has_events(compiled) -> bool:
+    # a hand-built compiled model (tests, solver benchmarks) may carry no Model
+    return bool(getattr(getattr(compiled, "model", None), "events", ()))
+
+
 def _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver, rtol, atol,
                 max_steps) -> list[SimulationResult]:  # fmt: skip
     sel_s, sel_o = _selection(compiled, outputs)
@@ -238,10 +250,9 @@ def simulate(
     result holds the parameter trajectories. ``preequilibrate`` is refused for such models.
     """
     compiled = resolve_model(model)
-    P = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, 1)
-    Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, 1)
+    P, Y0 = _member_rows(compiled, params, initial, 1)
     proto = _default_protocol(compiled) if protocol is None else protocol
-    if compiled.model.events:
+    if _has_events(compiled):
         return _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver,
                            rtol, atol, max_steps)[0]  # fmt: skip
     problem = build_problem(
@@ -308,15 +319,14 @@ def simulate_ensemble(
                 "param_names (default: all model parameters)"
             )
     m = _member_count(params, initial, param_matrix, proto.member_count())
-    P = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, m)
+    P, Y0 = _member_rows(compiled, params, initial, m)
     if param_matrix is not None:
         for j, key in enumerate(names):
             P[:, _index_of(compiled.param_ids, key, "parameter", compiled)] = param_matrix[:, j]
-    Y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, m)
-    if compiled.model.events:
+    if _has_events(compiled):
         runs = _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver,
                            rtol, atol, max_steps)  # fmt: skip
-        t, names = runs[0].t, runs[0].names
+        t, columns = runs[0].t, runs[0].names
         sol = Solution(
             values=np.stack([np.hstack([r.states, r.outputs]) for r in runs]),
             status=np.array([r.status for r in runs], dtype=np.int64),
@@ -332,7 +342,7 @@ def simulate_ensemble(
             problem, rtol=rtol, atol=atol, max_steps=max_steps, n_threads=n_threads
         )
         t = problem.t_eval
-        names = tuple(compiled.state_ids[i] for i in problem.sel_state) + tuple(
+        columns = tuple(compiled.state_ids[i] for i in problem.sel_state) + tuple(
             compiled.output_ids[i] for i in problem.sel_out
         )
     varied = {k: np.broadcast_to(np.asarray(v, float), (m,)) for k, v in (params or {}).items()}
@@ -343,7 +353,7 @@ def simulate_ensemble(
     return EnsembleResult(
         t=t,
         values=sol.values,
-        names=names,
+        names=columns,
         status=sol.status,
         messages=sol.messages,
         stats=sol.stats,
@@ -371,8 +381,7 @@ def steady_state(
         When no steady state is found (the message gives the residual).
     """
     compiled = resolve_model(model)
-    p = _rows(np.asarray(compiled.p0), compiled.param_ids, params, "parameter", compiled, 1)[0]
-    y0 = _rows(np.asarray(compiled.y0), compiled.state_ids, initial, "species", compiled, 1)[0]
+    (p,), (y0,) = _member_rows(compiled, params, initial, 1)
     if compiled.init is not null_init:
         from ..solve.kernels import call_init
 
