@@ -18,6 +18,7 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator  # noqa: E402
 
 from ..analysis.grid import as_grid  # noqa: E402
 from ..analysis.hill import fit_hill  # noqa: E402
@@ -101,9 +102,13 @@ def plot_heatmap(ds: xr.Dataset, x: str, y: str, readout: str, ax=None):
     z = grid["readouts"].sel(readout=readout).transpose(y, x)
     xs, ys = grid[x].values.astype(float), grid[y].values.astype(float)
     mesh = ax.pcolormesh(xs, ys, z.values, shading="nearest")
-    for values, setter in ((xs, ax.set_xscale), (ys, ax.set_yscale)):
+    for values, setter, axis in ((xs, ax.set_xscale, ax.xaxis), (ys, ax.set_yscale, ax.yaxis)):
         if np.all(values > 0) and values.max() / values.min() >= 10:
             setter("log")
+            # label the swept values themselves: log-axis minor labels collide on short decades
+            axis.set_major_locator(FixedLocator(values))
+            axis.set_major_formatter(FormatStrFormatter("%.3g"))
+            axis.set_minor_locator(NullLocator())
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.figure.colorbar(mesh, ax=ax, label=readout)

@@ -96,6 +96,6 @@ def run_event_members(
                 stats=stats,
                 params=params,
                 param_ids=tuple(compiled.param_ids),
-            )  # fmt: skip
+            )
         )
     return results
