@@ -86,6 +86,11 @@ def peak_readouts(stem: str, params: dict[str, np.ndarray], t=T_FINE) -> np.ndar
     return res[readout(stem)].max(axis=1)
 
 
+def jak_activities(m) -> set[str]:
+    """Kinases with an ``act_<JAK>`` parameter (not other ``act_*`` switches)."""
+    return {p.id[4:] for p in m.parameters if p.id.startswith("act_") and p.id[4:] in JAKS}
+
+
 def species_index(stem: str) -> dict[str, int]:
     return {sid: i for i, sid in enumerate(compiled(stem).state_ids)}
 
@@ -125,7 +130,7 @@ def test_model_loads_validates_and_follows_conventions(path):
         assert meta["cytokine"] == CYTOKINE[path.stem]
     # every JAK in the pair logic has its act_ parameter, and no other JAK is wired in
     named = set(re.findall(r"JAK[123]|TYK2", meta["pair_logic"]))
-    acts = {p.id[4:] for p in m.parameters if p.id.startswith("act_")}
+    acts = jak_activities(m)
     assert acts == named
     for j in acts:
         p = m.get_parameter(f"act_{j}")
@@ -206,7 +211,7 @@ def test_pathways_of_one_class_differ_by_their_data():
 @pytest.mark.parametrize("stem", list(REQUIRED))
 def test_each_pathway_wires_exactly_the_literature_jak_pair(stem):
     """No JAK3 in EPO etc.: which act_* a model has is its JAK dependence (the table above)."""
-    acts = {p.id[4:] for p in model(stem).parameters if p.id.startswith("act_")}
+    acts = jak_activities(model(stem))
     assert acts == REQUIRED[stem] | PARTIAL.get(stem, set())
 
 
@@ -283,13 +288,26 @@ def test_receptor_total_relaxes_to_synthesis_degradation_balance():
 def test_one_conservation_law_per_jak_and_stat(stem):
     """Laws = JAK + STAT pools (+ IRF9 with ISGF3); receptors and SOCS are turned over."""
     m = model(stem)
-    expected = {p.id[4:] for p in m.parameters if p.id.startswith("act_")}
+    expected = jak_activities(m)
     expected |= set(m.metadata["stats"].split(","))
     expected |= {"IRF9"} & set(m.species_ids())
     assert np.linalg.matrix_rank(np.asarray(compiled(stem).conservation)) == len(expected)
 
 
 # -- dynamics -------------------------------------------------------------------------------
+
+
+# The issue: pSTAT "peaks around 10-60 min" after cytokine addition; literature-facts.md
+# (MEMORY row "typical copy numbers"): pSTAT peak 10-30 min, SOCS feedback effective after
+# 30-60 min; Yamada 2003 Fig. 2 (IFN-gamma). "Around" is read as 5 min past 60 min, two steps
+# of the 2.5-min grid: the peak of a flat maximum is only located to about that.
+PEAK_WINDOW_MIN = (10.0, 65.0)
+# Known deviation, not a property of IFN-alpha signalling (docs/pathways.md, "Behaviour"): in
+# the model only the STAT1 homodimer induces SOCS1, most pSTAT1 goes into STAT1:STAT2/ISGF3,
+# so IFN-alpha makes ~25x less SOCS1 than IFN-gamma and peaks late (~68 min at its default
+# dose, ~60 min even at 50 nM); USP18 is not modelled. Only this pathway gets a later bound,
+# and test_ifna_peak_is_in_the_issue_window records the deviation as an expected failure.
+LATE_PEAK_MIN = {"ifna": 75.0}
 
 
 @pytest.mark.parametrize("stem", slow_except(DEFAULT_SET, among=list(CYTOKINE)))
@@ -302,9 +320,16 @@ def test_pstat_rises_within_minutes_peaks_and_is_lowered_by_feedback(stem):
     if stem == "ifng_socs1_ko":
         assert y[-1] > 0.9 * peak  # sustained without SOCS1 (Yamada 2003 Fig. 2)
         return
-    # "around 10-60 min"; the 2.5-min grid and IFN-alpha's slower ISGF3 assembly get 15 min slack
-    assert 10.0 <= t_peak <= 75.0
+    low, high = PEAK_WINDOW_MIN
+    assert low <= t_peak <= LATE_PEAK_MIN.get(stem, high), f"{stem} peaks at {t_peak} min"
     assert y[-1] < 0.8 * peak  # SOCS feedback lowers it after the peak
+
+
+@pytest.mark.xfail(strict=True, reason="IFN-alpha SOCS1 feedback weak, no USP18 (LATE_PEAK_MIN)")
+def test_ifna_peak_is_in_the_issue_window():
+    """Passes (and so fails as strict xfail) once IFN-alpha feedback is completed."""
+    y = jaksim.simulate(compiled("ifna"), T_FINE, preequilibrate=True)[readout("ifna")]
+    assert T_FINE[y.argmax()] / 60.0 <= PEAK_WINDOW_MIN[1]
 
 
 def test_socs1_knockout_sustains_ifng_signalling():
@@ -379,7 +404,7 @@ def test_selective_jak_loss_in_the_keratinocyte_model():
 def test_haematopoietic_cytokines_need_jak2_only():
     """EPO, TPO, GM-CSF, IL-3 are JAK2/JAK2: no JAK1 or JAK3 parameter, JAK2 loss removes pSTAT5."""
     m = model("haematopoietic_progenitor")
-    assert {p.id for p in m.parameters if p.id.startswith("act_")} == {"act_JAK2"}
+    assert jak_activities(m) == {"JAK2"}
     peak = peak_readouts("haematopoietic_progenitor", {"act_JAK2": np.array([1.0, 0.0])})
     assert peak[1] < 0.01 * peak[0]
 

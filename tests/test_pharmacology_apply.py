@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -94,9 +96,59 @@ def test_receptor_antibody_sequesters_its_target_chain():
     np.testing.assert_allclose(res["X"][:, -1], 4.0 * free, rtol=1e-5)
 
 
+def test_exchange_limit_sets_which_steps_carry_the_drug():
+    """A toy with the pathways' catalytic-step factor: Y made at
+    k*(1 - c + c*act_JAK1*act_JAK3), c = act_cat_coupling. Fast exchange (c = 1):
+    Y_ss = k/kd * act1 * act3; slow (c = 0): the drug leaves this step alone, Y_ss = k/kd."""
+    drug = LIB.get("tofacitinib")
+    base = toy()
+    base = replace(
+        base,
+        species=(*base.species, Species("Y", "cyt", 0.0)),
+        parameters=(*base.parameters, Parameter("act_cat_coupling", 1.0, assumed="test")),
+        reactions=(
+            *base.reactions,
+            Reaction("make_Y", (), (("Y", 1),),
+                     "k*(1 - act_cat_coupling + act_cat_coupling*act_JAK1*act_JAK3)",
+                     compartment="cyt"),
+            Reaction("decay_Y", (("Y", 1),), (), "kd*Y", compartment="cyt"),
+        ),
+    )  # fmt: skip
+    conc = np.array([0.0, 30.0, 300.0])
+    cu = drug.fraction_unbound * conc
+    k1, k3 = (cellular_potency(drug, j, LIB) for j in ("JAK1", "JAK3"))
+    act = k1 / (k1 + cu) * k3 / (k3 + cu)
+    for exchange, expected in (("fast", 4.0 * act), ("slow", np.full(3, 4.0))):
+        model = with_drug(base, drug, exchange=exchange)
+        assert model.metadata["drug_exchange"] == exchange
+        res = jaksim.simulate_ensemble(model, np.array([0.0, 60.0]), params={"drug_conc": conc},
+                                       outputs=["X", "Y"])  # fmt: skip
+        np.testing.assert_allclose(res["Y"][:, -1], expected, rtol=1e-6)
+        # the activation-like step carries the drug in both limits
+        np.testing.assert_allclose(res["X"][:, -1], 4.0 * act, rtol=1e-6)
+
+
+def test_shipped_pathways_couple_catalytic_steps_through_one_parameter():
+    """Every shipped pathway has act_cat_coupling = 1 (the JAK-activity convention: act_<JAK>
+    scales every catalytic step); with_drug sets it from the exchange limit and keeps all
+    other parameter ids."""
+    model = jaksim.load_model("il7")
+    assert model.get_parameter("act_cat_coupling").value == 1.0
+    rates = {r.id: r.rate for r in model.reactions}
+    assert "act_cat_coupling" not in rates["activate_IL7_RC"]
+    assert "act_cat_coupling" in rates["dock_IL7_RC"]
+    assert "act_cat_coupling" in rates["phos_STAT5_IL7_RC"]
+    slow = with_drug(model, "upadacitinib", exchange="slow")
+    assert slow.get_parameter("act_cat_coupling").value == 0.0
+    kept = set(model.parameter_ids()) - {"act_JAK1", "act_JAK3"}
+    assert kept <= set(slow.parameter_ids())
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="binding must be"):
         with_drug(toy(), "tofacitinib", binding="fast")
+    with pytest.raises(ValueError, match="exchange must be"):
+        with_drug(toy(), "tofacitinib", exchange="medium")
     with pytest.raises(ValueError, match="already carries a drug"):
         with_drug(with_drug(toy(), "tofacitinib"), "baricitinib")
 
@@ -117,3 +169,26 @@ def test_pk_species_in_the_model_match_the_closed_form(drug, regimen):
     np.testing.assert_allclose(res["drug_conc"], ref, rtol=1e-5, atol=1e-6)
     k1 = cellular_potency(d, "JAK1", LIB)
     np.testing.assert_allclose(res["act_JAK1"], k1 / (k1 + d.fraction_unbound * ref), rtol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exchange", ["fast", "slow"])
+def test_exchange_limits_equal_rescaled_rate_constants_in_a_pathway(exchange):
+    """EPO (JAK2/JAK2) with tofacitinib at a fixed concentration equals the drug-free pathway
+    with its rate constants rescaled by act = K/(K + fu C): the activation constant only (slow
+    exchange) or activation, docking and STAT phosphorylation (fast exchange)."""
+    model = jaksim.load_model("epo")
+    drug = LIB.get("tofacitinib")
+    c = 300.0
+    k2 = cellular_potency(drug, "JAK2", LIB)
+    act = k2 / (k2 + drug.fraction_unbound * c)
+    scaled = ["kact_EPO_RC"] + (["kdock_EPO_RC", "kphos_EPO_RC_STAT5"] if exchange == "fast" else [])
+    ref_params = {p: model.get_parameter(p).value * act for p in scaled}
+    t = np.array([0.0, 300.0, 900.0])
+    kw = dict(outputs=["pSTAT5_total"], preequilibrate=True, rtol=1e-9, atol=1e-12,
+              protocol=jaksim.Protocol((jaksim.Change(0.0, "EPO", "set", 1.0),)))  # fmt: skip
+    drugged = jaksim.simulate(with_drug(model, drug, exchange=exchange), t,
+                              params={"drug_conc": c}, **kw)  # fmt: skip
+    ref = jaksim.simulate(model, t, params=ref_params, **kw)
+    assert ref["pSTAT5_total"][-1] > 2 * ref["pSTAT5_total"][0]  # the cytokine signals
+    np.testing.assert_allclose(drugged["pSTAT5_total"], ref["pSTAT5_total"], rtol=1e-6)

@@ -45,9 +45,27 @@ from .pk import rate_constants
 from .potency import cellular_potency
 from .regimens import Regimen, dose_events
 
-__all__ = ["with_drug", "dosing_protocol", "drug_targets", "potency_parameters"]
+__all__ = [
+    "with_drug",
+    "dosing_protocol",
+    "drug_targets",
+    "potency_parameters",
+    "EXCHANGE",
+    "DEFAULT_EXCHANGE",
+]
 
 _BINDINGS = ("equilibrium", "kinetic")
+
+#: Drug exchange relative to the catalytic steps of a signalling complex, as the value of the
+#: pathways' ``act_cat_coupling`` parameter (models/modules/pathway_classes.toml): "fast" - the
+#: drug binds and leaves a JAK between catalytic acts, so every JAK-catalysed step (activation,
+#: docking-site and STAT phosphorylation) is scaled by the pair logic; "slow" - the drug stays
+#: on a JAK for the life of a complex, so only activation is (docs/pharmacology.md).
+EXCHANGE = {"fast": 1.0, "slow": 0.0}
+
+#: Default exchange limit of :func:`with_drug` (docs/pharmacology.md, "How many catalytic steps
+#: the drug hits", for the evidence and why it is this one).
+DEFAULT_EXCHANGE = "fast"
 
 
 def drug_targets(model: Model, drug: Drug) -> tuple[str, ...]:
@@ -81,6 +99,7 @@ def with_drug(
     regimen: Regimen | str | None = None,
     library: DrugLibrary | None = None,
     residence_time: float | None = None,
+    exchange: str = DEFAULT_EXCHANGE,
 ) -> Model:
     """Return ``model`` with ``drug`` acting on its JAK activities (or its receptor chain).
 
@@ -101,6 +120,10 @@ def with_drug(
     residence_time : float, optional
         Drug-target residence time in the model's time unit (kinetic binding); default
         :data:`~.occupancy.DEFAULT_RESIDENCE_TIME_S` seconds.
+    exchange : {"fast", "slow"}
+        Kinase inhibitors: whether the pair logic scales every JAK-catalysed step of a
+        signalling complex ("fast" drug exchange) or only its activation ("slow"); sets the
+        pathway's ``act_cat_coupling`` (:data:`EXCHANGE`). Ignored by models without it.
 
     Returns
     -------
@@ -111,6 +134,8 @@ def with_drug(
     d = lib.get(drug)
     if binding not in _BINDINGS:
         raise ValueError(f"binding must be one of {_BINDINGS}, got {binding!r}")
+    if exchange not in EXCHANGE:
+        raise ValueError(f"exchange must be one of {tuple(EXCHANGE)}, got {exchange!r}")
     if "drug_conc" in model.parameter_ids() or any(a.id == "drug_conc" for a in model.assignments):
         raise ValueError(
             f"model {model.id!r} already carries a drug ({model.metadata.get('drug')})"
@@ -148,13 +173,17 @@ def with_drug(
             reactions += r2
             new_params += p2
     else:
-        params = [p for p in params if p.id not in targets]
+        params = [
+            replace(p, value=EXCHANGE[exchange]) if p.id == "act_cat_coupling" else p
+            for p in params
+            if p.id not in targets
+        ]
         r_rules, rr, p3 = _kinase_rules(model, targets, binding, residence_time)
         rules += r_rules
         rate_rules += rr
         new_params += p3
 
-    metadata = {**model.metadata, "drug": d.id, "drug_binding": binding}
+    metadata = {**model.metadata, "drug": d.id, "drug_binding": binding, "drug_exchange": exchange}
     return replace(
         model,
         compartments=tuple(comps),

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..spec.model import Compartment, Model, Parameter, Reaction, Species
 from ..spec.units import convert
-from .apply import drug_targets, potency_parameters, with_drug
+from .apply import DEFAULT_EXCHANGE, drug_targets, potency_parameters, with_drug
 from .library import Drug, DrugLibrary, load_library
 from .pk import steady_state
 from .potency import cheng_prusoff_ki
@@ -172,12 +172,13 @@ def whole_blood_response(
     assay: PathwayAssay | None = None,
     library: DrugLibrary | None = None,
     rtol: float = 1e-6,
+    exchange: str = DEFAULT_EXCHANGE,
 ) -> DoseResponse:
     """Simulate the whole-blood pSTAT assay for several drugs on one pathway model.
 
     Kinase inhibitors share one compiled model (potencies are per-member parameters); a
     receptor antibody gets its own model where the pathway carries its target and has no
-    effect elsewhere.
+    effect elsewhere. ``exchange`` ("fast" / "slow") is passed to :func:`.apply.with_drug`.
     """
     lib = library or load_library()
     assay = assay or pathway_assay(model)
@@ -186,18 +187,21 @@ def whole_blood_response(
     out = np.zeros((len(ds), conc.size))
     kinase = [i for i, d in enumerate(ds) if d.mechanism != "receptor_block"]
     if kinase:
-        out[kinase] = _simulate_series(model, [ds[i] for i in kinase], conc, assay, lib, rtol)
+        kin = [ds[i] for i in kinase]
+        out[kinase] = _simulate_series(model, kin, conc, assay, lib, rtol, exchange)
     for i, d in enumerate(ds):
         if d.mechanism == "receptor_block" and drug_targets(model, d):
-            out[i] = _simulate_series(model, [d], conc, assay, lib, rtol)[0]
+            out[i] = _simulate_series(model, [d], conc, assay, lib, rtol, exchange)[0]
     return DoseResponse(assay, tuple(d.id for d in ds), conc, out)
 
 
-def _simulate_series(model, ds: list[Drug], conc, assay: PathwayAssay, lib, rtol) -> np.ndarray:
+def _simulate_series(
+    model, ds: list[Drug], conc, assay: PathwayAssay, lib, rtol, exchange: str
+) -> np.ndarray:
     """Inhibition (n_drugs, n_conc) from one ensemble: members = control + drugs x conc."""
     from ..simulation import Change, Protocol, simulate_ensemble
 
-    drugged = with_drug(model, ds[0], library=lib)
+    drugged = with_drug(model, ds[0], library=lib, exchange=exchange)
     n_d, n_c = len(ds), conc.size
     to_model = convert(1.0, "nM", model.concentration_unit)  # assay concentrations are nM
     params = {"drug_conc": to_model * np.concatenate([[0.0], np.tile(conc, n_d)])}

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.hill import fit_hill
+from .apply import DEFAULT_EXCHANGE
 from .assays import DoseResponse, daily_inhibition, pathway_assay, whole_blood_response
 from .library import DrugLibrary, load_library
 from .pk import steady_state
@@ -27,6 +28,7 @@ def run_panel(
     stimulus_by_pathway: Mapping[str, float] | None = None,
     read_time: float = 15.0,
     library: DrugLibrary | None = None,
+    exchange: str = DEFAULT_EXCHANGE,
 ) -> dict[str, DoseResponse]:
     """Whole-blood dose-response of every drug on every pathway (one ensemble per pathway).
 
@@ -36,6 +38,7 @@ def run_panel(
     concentrations : (n,) total drug concentrations, nM
     stimulus, stimulus_by_pathway : cytokine concentration (nM), default and per pathway
     read_time : min after stimulation
+    exchange : "fast" or "slow" drug exchange (:func:`.apply.with_drug`)
     """
     from ..io.registry import load_model
 
@@ -46,7 +49,9 @@ def run_panel(
         model = load_model(name)
         stim = (stimulus_by_pathway or {}).get(name, stimulus)
         assay = pathway_assay(model, stimulus=stim, read_time=read_time)
-        out[name] = whole_blood_response(model, drugs, concentrations, assay=assay, library=lib)
+        out[name] = whole_blood_response(
+            model, drugs, concentrations, assay=assay, library=lib, exchange=exchange
+        )
     return out
 
 
