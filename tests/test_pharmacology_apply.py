@@ -182,7 +182,9 @@ def test_exchange_limits_equal_rescaled_rate_constants_in_a_pathway(exchange):
     c = 300.0
     k2 = cellular_potency(drug, "JAK2", LIB)
     act = k2 / (k2 + drug.fraction_unbound * c)
-    scaled = ["kact_EPO_RC"] + (["kdock_EPO_RC", "kphos_EPO_RC_STAT5"] if exchange == "fast" else [])
+    scaled = ["kact_EPO_RC"] + (
+        ["kdock_EPO_RC", "kphos_EPO_RC_STAT5"] if exchange == "fast" else []
+    )
     ref_params = {p: model.get_parameter(p).value * act for p in scaled}
     t = np.array([0.0, 300.0, 900.0])
     kw = dict(outputs=["pSTAT5_total"], preequilibrate=True, rtol=1e-9, atol=1e-12,

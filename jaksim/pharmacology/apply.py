@@ -19,6 +19,9 @@ Added symbols (all in the model's units):
   and in-cell potencies
 * ``occ_<JAK>``: occupancy (a rule for equilibrium binding; for kinetic binding a parameter
   driven by a rate rule with ``drug_koff_<JAK>``)
+* the pathway's ``act_cat_coupling`` (kept, value set by ``exchange``): 1 for fast drug
+  exchange (the pair logic scales every JAK-catalysed step), 0 for slow exchange (activation
+  only); docs/pharmacology.md
 * with a regimen: compartment ``pk``, species ``pk_depot``, ``pk_central``[, ``pk_peripheral``]
   in nM of central-volume equivalents (amount / V), parameters ``pk_ka``, ``pk_k10``,
   ``pk_k12``, ``pk_k21`` and the zero-order release rate ``pk_input`` that

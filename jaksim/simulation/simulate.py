@@ -15,6 +15,7 @@ import numpy as np
 from ..solve import get_solver
 from ..solve.kernels import call_kernel, null_init
 from ..solve.problem import Problem, Solution
+from ..solve.sparse_lu import sparse_lu_plan
 from ..solve.steady_state import find_steady_state, reduce_conservation
 from ..spec.errors import did_you_mean
 from .event_runs import run_event_members
@@ -177,6 +178,7 @@ def build_problem(
         L_red=np.ascontiguousarray(L_red),
         piv_rows=np.ascontiguousarray(piv_rows),
         ss_opts=np.array([SS_RTOL, SS_ATOL, SS_T_MAX, rtol, atol], dtype=float),
+        lu_plan=sparse_lu_plan(getattr(compiled, "jac_sparsity", None)),
     )
 
 

@@ -56,11 +56,12 @@ def _apply_change(kind, index, value, y, p):
 def run_member(
     rhs, jac, outputs, init, use_init, t_eval, t_start, y0, p, ch_time, ch_kind, ch_index,
     ch_value, sel_state, sel_out, n_out, rtol, atol, max_steps, use_dfdt, preeq, L, piv_rows,
-    ss_opts, res, stats,
+    ss_opts, lu_plan, res, stats,
 ):  # fmt: skip
     """Simulate one member; fills ``res`` (n_t, n_sel) and ``stats``; returns a status code.
 
-    ``p`` is modified (protocol parameter changes). Order: initial assignments (``init``),
+    ``p`` is modified (protocol parameter changes). ``lu_plan``: the model's sparse LU plan
+    (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`; empty for dense). Order: initial assignments (``init``),
     optional pre-equilibration with no protocol change applied, then the protocol from
     ``t_start`` (<= every change time and ``t_eval[0]``) to ``t_eval[-1]``.
     """
@@ -76,7 +77,7 @@ def run_member(
         )
         if st != SUCCESS:
             return STEADY_STATE_FAILED
-    work = _allocate_work(n, 0)
+    work = _allocate_work(n, 0, lu_plan)
     obuf = np.zeros(max(n_out, 1))
     n_t = t_eval.size
     n_c = ch_time.size
@@ -109,7 +110,7 @@ def run_member(
 def solve_members(
     rhs, jac, outputs, init, use_init, t_eval, t_start, Y0, P, ch_time, ch_kind, ch_index,
     CH_VALUE, sel_state, sel_out, n_out, rtol, atol, max_steps, use_dfdt, preeq, L, piv_rows,
-    ss_opts, res, status, stats, i0, i1,
+    ss_opts, lu_plan, res, status, stats, i0, i1,
 ):  # fmt: skip
     """Run members ``i0 <= i < i1`` (releases the GIL: callers run chunks in threads).
 
@@ -121,7 +122,7 @@ def solve_members(
         st = run_member(
             rhs, jac, outputs, init, use_init, t_eval, t_start, Y0[i], p, ch_time, ch_kind,
             ch_index, CH_VALUE[i], sel_state, sel_out, n_out, rtol, atol, max_steps, use_dfdt,
-            preeq, L, piv_rows, ss_opts, res[i], stats[i],
+            preeq, L, piv_rows, ss_opts, lu_plan, res[i], stats[i],
         )  # fmt: skip
         status[i] = st
         if st != SUCCESS:

@@ -69,7 +69,7 @@ def _until_event(
     res, stats,
 ):  # fmt: skip
     n = y.size
-    work = _allocate_work(n, n_trig)
+    work = _allocate_work(n, n_trig, np.zeros(0, dtype=np.int64))  # dense LU
     gbuf = work[4]
     gbuf[0, :n_trig] = g0
     sel = np.arange(n)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,9 @@ class Problem:
     L_red, piv_rows, ss_opts
         Reduced conservation laws, their pivot species and steady-state options
         (see :mod:`jaksim.solve.steady_state`).
+    lu_plan : int64 array
+        Sparse LU plan of the Rosenbrock matrix (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`
+        of the model's ``jac_sparsity``); empty (the default) for a dense LU.
     """
 
     rhs: object
@@ -65,6 +68,7 @@ class Problem:
     L_red: np.ndarray
     piv_rows: np.ndarray
     ss_opts: np.ndarray
+    lu_plan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_members(self) -> int:

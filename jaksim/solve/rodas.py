@@ -8,8 +8,9 @@ and cached for every model.
 
 Design (following Hairer & Wanner, *Solving ODEs II*, Sec. IV.7 and their ``rodas.f``):
 
-* one analytic Jacobian and one dense LU of ``I/(h gamma) - J`` per step attempt
-  (reused after a rejection at the same ``(t, y)``); ``df/dt`` by a forward difference when the
+* one analytic Jacobian per step (reused after a rejection at the same ``(t, y)``) and one
+  LU of ``I/(h gamma) - J`` per step attempt: sparse on a per-model plan
+  (:mod:`jaksim.solve.sparse_lu`), dense when there is none or a static pivot fails; ``df/dt`` by a forward difference when the
   model is not known to be autonomous;
 * error = WRMS norm of the embedded difference ``k_8`` with weights ``atol + rtol*max(|y0|, |y1|)``;
 * Gustafsson's predictive step-size controller, no increase directly after a rejection;
@@ -26,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from .linalg import lu_factor, lu_index_size, lu_solve
+from .sparse_lu import sparse_lu_factor, sparse_lu_solve
 from .tableau import CT, ERR_EXPONENT, GAMMA, N_STAGES, A, C, D, H
 
 # Status codes (0 = success; negative = failure; positive = stopped on purpose).
@@ -60,7 +62,8 @@ _U = 13  # stage argument
 _FU = 14  # f at the stage argument
 _Y1 = 15  # proposed new state
 _YT = 16  # interpolated state
-WS_ROWS = 17
+_X = 17  # scratch of the sparse LU
+WS_ROWS = 18
 
 _SAFETY = 0.9
 _FAC_MIN = 0.2  # h_new >= 0.2 h
@@ -68,19 +71,22 @@ _FAC_MAX = 6.0  # h_new <= 6 h
 _EPS = 2.220446049250313e-16
 
 
-def allocate_work(n: int, n_trig: int = 0) -> tuple:
-    """Work arrays for one member: ``(ws, J, W, piv, gbuf)`` (also callable from numba)."""
-    return _allocate_work(n, n_trig)
+def allocate_work(n: int, n_trig: int = 0, plan: np.ndarray | None = None) -> tuple:
+    """Work arrays for one member: ``(ws, J, W, piv, gbuf, plan)`` (numba: ``_allocate_work``).
+
+    ``plan`` is a :func:`jaksim.solve.sparse_lu.sparse_lu_plan` (empty or None: dense LU).
+    """
+    return _allocate_work(n, n_trig, np.zeros(0, dtype=np.int64) if plan is None else plan)
 
 
 @njit(cache=True)
-def _allocate_work(n, n_trig):
+def _allocate_work(n, n_trig, plan):
     ws = np.zeros((WS_ROWS, n))
     J = np.zeros((n, n))
-    W = np.zeros((n, n))
+    W = np.zeros((n, n))  # dense factors, or the sparse factors' values in its first nnz
     piv = np.zeros(lu_index_size(n), dtype=np.int64)
     gbuf = np.zeros((3, max(n_trig, 1)))
-    return ws, J, W, piv, gbuf
+    return ws, J, W, piv, gbuf, plan
 
 
 @njit(cache=True)
@@ -104,21 +110,26 @@ def _all_finite(v):
 
 
 @njit(cache=True)
-def rodas_step(rhs, t, h, y, p, J, W, piv, ws, stats):
+def rodas_step(rhs, t, h, y, p, J, W, piv, plan, ws, stats):
     """One Rodas5 step of size ``h`` from ``(t, y)``; the proposal goes to ``ws[_Y1]``.
 
-    Needs ``ws[_F0] = f(t, y)``, ``ws[_DFDT]`` and ``J`` evaluated at ``(t, y)``.
+    Needs ``ws[_F0] = f(t, y)``, ``ws[_DFDT]`` and ``J`` evaluated at ``(t, y)``. Factors
+    ``W`` sparsely on ``plan`` when one is given and its static pivots are sound, else densely.
     Returns False when the iteration matrix is singular.
     """
     n = y.size
     inv_hg = 1.0 / (h * GAMMA)
-    for i in range(n):
-        for j in range(n):
-            W[i, j] = -J[i, j]
-        W[i, i] += inv_hg
+    lu = W.reshape(n * n)
+    x = ws[_X]
     stats[ST_LU] += 1
-    if lu_factor(W, piv) != 0:
-        return False
+    sparse = plan.size > 0 and sparse_lu_factor(plan, J, inv_hg, lu, x)
+    if not sparse:
+        for i in range(n):
+            for j in range(n):
+                W[i, j] = -J[i, j]
+            W[i, i] += inv_hg
+        if lu_factor(W, piv) != 0:
+            return False
     f0 = ws[_F0]
     dfdt = ws[_DFDT]
     u = ws[_U]
@@ -142,7 +153,10 @@ def rodas_step(rhs, t, h, y, p, J, W, piv, ws, stats):
             for j in range(s):
                 acc += (C[s, j] / h) * ws[_K0 + j, i]
             k[i] = acc
-        lu_solve(W, piv, k)
+        if sparse:
+            sparse_lu_solve(plan, lu, x, k)
+        else:
+            lu_solve(W, piv, k)
     # u holds U_8 (embedded order-4 solution); y1 = U_8 + k_8.
     y1 = ws[_Y1]
     k8 = ws[_K0 + N_STAGES - 1]
@@ -293,7 +307,7 @@ def integrate_segment(
         time reached (``t1``, or the event time; on failure the last accepted time).
         After ``EVENT``, ``work[4][1]`` holds the trigger values at the event.
     """
-    ws, J, W, piv, gbuf = work
+    ws, J, W, piv, gbuf, plan = work
     g_prev = gbuf[0, :n_trig]
     g_new = gbuf[1, :n_trig]
     g_mid = gbuf[2, :n_trig]
@@ -323,7 +337,7 @@ def integrate_segment(
         if need_jac:
             _jacobian(rhs, jac, t, y, p, J, ws, use_dfdt, stats)
             need_jac = False
-        ok = rodas_step(rhs, t, h, y, p, J, W, piv, ws, stats)
+        ok = rodas_step(rhs, t, h, y, p, J, W, piv, plan, ws, stats)
         err = wrms(ws[_K0 + N_STAGES - 1], y, y1, rtol, atol) if ok else np.inf
         if not np.isfinite(err):
             err = np.inf

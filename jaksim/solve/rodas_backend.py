@@ -40,7 +40,7 @@ def solve_rodas(
             problem.ch_kind, problem.ch_index, problem.ch_value, problem.sel_state,
             problem.sel_out, int(problem.n_out), float(rtol), float(atol), int(max_steps),
             problem.use_dfdt, problem.preequilibrate, problem.L_red, problem.piv_rows,
-            problem.ss_opts, sol.values, sol.status, sol.stats, i0, i1,
+            problem.ss_opts, problem.lu_plan, sol.values, sol.status, sol.stats, i0, i1,
         )  # fmt: skip
 
     if threads == 1:

@@ -82,7 +82,7 @@ def _reduced_residual(rhs, t, y, p, L, piv_rows, totals, F, stats):
 @njit(cache=True, inline="always")
 def newton_steady_state(rhs, jac, t, y, p, L, piv_rows, opts, max_iter, work, stats):
     """Damped Newton on the reduced system from ``y`` (updated in place). Returns success."""
-    ws, J, W, piv, _ = work
+    ws, J, W, piv, _, _ = work
     n = y.size
     F = ws[0]
     dx = ws[1]
@@ -149,7 +149,7 @@ def steady_state_core(rhs, jac, t, y, p, L, piv_rows, opts, max_steps, use_dfdt,
     n = y.size
     k0 = np.int64(0)
     newton_iter = np.int64(50)
-    work = _allocate_work(n, 0)
+    work = _allocate_work(n, 0, np.zeros(0, dtype=np.int64))  # dense: Newton's W has L rows
     y_start = y.copy()
     if newton_steady_state(rhs, jac, t, y, p, L, piv_rows, opts, newton_iter, work, stats):
         return SUCCESS
