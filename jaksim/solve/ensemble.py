@@ -60,10 +60,10 @@ def run_member(
 ):  # fmt: skip
     """Simulate one member; fills ``res`` (n_t, n_sel) and ``stats``; returns a status code.
 
-    ``p`` is modified (protocol parameter changes). ``lu_plan``: the model's sparse LU plan
-    (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`; empty for dense). Order: initial assignments (``init``),
+    ``p`` is modified (protocol parameter changes). Order: initial assignments (``init``),
     optional pre-equilibration with no protocol change applied, then the protocol from
-    ``t_start`` (<= every change time and ``t_eval[0]``) to ``t_eval[-1]``.
+    ``t_start`` (<= every change time and ``t_eval[0]``) to ``t_eval[-1]``. ``lu_plan``: the
+    model's sparse LU plan (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`; empty: dense).
     """
     n = y0.size
     y = np.empty(n)

@@ -10,8 +10,8 @@ Design (following Hairer & Wanner, *Solving ODEs II*, Sec. IV.7 and their ``roda
 
 * one analytic Jacobian per step (reused after a rejection at the same ``(t, y)``) and one
   LU of ``I/(h gamma) - J`` per step attempt: sparse on a per-model plan
-  (:mod:`jaksim.solve.sparse_lu`), dense when there is none or a static pivot fails; ``df/dt`` by a forward difference when the
-  model is not known to be autonomous;
+  (:mod:`jaksim.solve.sparse_lu`), dense when there is none or a static pivot fails;
+  ``df/dt`` by a forward difference when the model is not known to be autonomous;
 * error = WRMS norm of the embedded difference ``k_8`` with weights ``atol + rtol*max(|y0|, |y1|)``;
 * Gustafsson's predictive step-size controller, no increase directly after a rejection;
 * output times are filled from the method's 4th-order dense output, and the last step of a
