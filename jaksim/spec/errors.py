@@ -53,9 +53,7 @@ class JaksimError(Exception):
 
     def located(self, *, file: str | None = None, field: str | None = None) -> JaksimError:
         """Return a copy of this error with file/field filled in where still unknown."""
-        return type(self)(
-            self.message, file=self.file or file, field=self.field or field
-        )
+        return type(self)(self.message, file=self.file or file, field=self.field or field)
 
 
 class ModelError(JaksimError):
