@@ -14,6 +14,8 @@ concentration/time compared with a fraction of the concentration per unit time).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -49,6 +51,14 @@ def reduce_conservation(L: np.ndarray, tol: float = 1e-10) -> tuple[np.ndarray, 
     M = np.array(L, dtype=float, copy=True).reshape(-1, L.shape[-1] if L.size else 0)
     if M.size == 0:
         return np.zeros((0, M.shape[1] if M.ndim == 2 else 0)), np.zeros(0, dtype=np.int64)
+    # Cached: every simulate() call reduces its model's laws (measured ~0.2 ms of a 1 ms run).
+    L_red, pivots = _reduce_cached(M.shape, M.tobytes(), float(tol))
+    return L_red.copy(), pivots.copy()
+
+
+@lru_cache(maxsize=64)
+def _reduce_cached(shape: tuple[int, int], data: bytes, tol: float):
+    M = np.frombuffer(data, dtype=float).reshape(shape).copy()
     rows, cols = M.shape
     pivots = []
     r = 0
