@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,14 @@ from .event_runs import run_event_members
 from .protocol import Protocol
 from .results import STAT_NAMES, EnsembleResult, SimulationResult, SteadyStateResult
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..compile import CompiledModel
+    from ..spec.model import Model
+
+    ModelLike = Model | CompiledModel | str | os.PathLike[str]
+
 __all__ = ["simulate", "simulate_ensemble", "steady_state", "resolve_model"]
 
 #: Steady-state convergence used for pre-equilibration: WRMS(f) <= 1 with weights
@@ -29,7 +38,7 @@ __all__ = ["simulate", "simulate_ensemble", "steady_state", "resolve_model"]
 SS_RTOL, SS_ATOL, SS_T_MAX = 1e-8, 1e-12, 1e10
 
 
-def resolve_model(model):
+def resolve_model(model: ModelLike) -> CompiledModel:
     """Return a compiled model for a ``CompiledModel``, a ``Model`` or a model name / path."""
     if isinstance(model, (str, os.PathLike)):
         from ..io.registry import load_model
@@ -202,8 +211,8 @@ def _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver,
 
 
 def simulate(
-    model,
-    t_eval,
+    model: ModelLike,
+    t_eval: ArrayLike,
     *,
     params: Mapping[str, float] | None = None,
     initial: Mapping[str, float] | None = None,
@@ -277,8 +286,8 @@ def simulate(
 
 
 def simulate_ensemble(
-    model,
-    t_eval,
+    model: ModelLike,
+    t_eval: ArrayLike,
     *,
     params: Mapping[str, np.ndarray | float] | None = None,
     param_matrix: np.ndarray | None = None,
@@ -364,7 +373,7 @@ def simulate_ensemble(
 
 
 def steady_state(
-    model,
+    model: ModelLike,
     *,
     params: Mapping[str, float] | None = None,
     initial: Mapping[str, float] | None = None,
