@@ -4,10 +4,9 @@
 -> Solution`` (see :mod:`jaksim.solve.problem`). Names: ``"rodas"`` (numba Rodas5, default,
 parallel over members), ``"bdf"``, ``"radau"``, ``"lsoda"`` (scipy ``solve_ivp`` references).
 
-Developer note: numba's on-disk cache (``cache=True``) is keyed on each function's *own* source
-file, so after editing one module here (e.g. ``linalg.py``) the cached callers in other
-modules are stale: delete ``jaksim/solve/__pycache__/*.nbi`` and ``*.nbc``. Installed releases
-are unaffected (every file changes on upgrade).
+numba's on-disk cache (``cache=True``) is keyed on each function's *own* source file; a stamp
+over the whole package (:mod:`jaksim.solve._numba_cache`) drops the cached solver when any of
+these modules changes, so an edit to ``linalg.py`` cannot leave stale compiled callers behind.
 """
 
 from __future__ import annotations
@@ -16,6 +15,9 @@ from collections.abc import Callable
 from functools import partial
 
 from ..spec.errors import did_you_mean
+from ._numba_cache import invalidate_stale_cache
+
+invalidate_stale_cache()
 
 __all__ = ["SOLVERS", "get_solver"]
 
