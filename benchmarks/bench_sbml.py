@@ -1,8 +1,8 @@
 """jaksim vs libRoadRunner on the same SBML: load + compile, one simulation, a 1,000-member
 ensemble, and the largest difference between their solutions.
 
-Models: shipped pathway models (exported to SBML L3V2 first, so both tools load the same
-file; jaksim then simulates the shipped model itself, its inputs as a protocol) and published
+Models: shipped pathway models (exported to SBML L3V2 first, so both tools load and simulate
+the same file; jaksim's importer turns the exported inputs back into inputs) and published
 JAK/STAT models vendored in ``tests/data/sbml/`` (Swameye 2003, Raia 2011; the latter with
 its stimulus ``il13_level`` set to 20 in both tools). Both integrate at the
 same tolerances (rtol 1e-8, atol 1e-10). Ensembles perturb every kinetic parameter by a
@@ -78,13 +78,10 @@ def bench_model(
     sbml: Path,
     t: np.ndarray,
     members: int,
-    native=None,
     event_members: int = 200,
     stimulus: dict[str, float] | None = None,
 ) -> dict:
-    """One table row. ``native``: the jaksim Model ``sbml`` was exported from; its inputs
-    run as a protocol (Rodas) instead of as SBML events. ``stimulus``: parameter values set
-    in both tools."""
+    """One table row. ``stimulus``: parameter values set in both tools."""
     import roadrunner
 
     from jaksim.compile.compiled import compile_model
@@ -95,7 +92,7 @@ def bench_model(
     row["jaksim_cold"], row["jaksim_cached"] = load_times("jaksim", sbml)
     row["rr_cold"], row["rr_cached"] = load_times("roadrunner", sbml)
 
-    model = native if native is not None else load_sbml(sbml)
+    model = load_sbml(sbml)
     cm = compile_model(model, jit=True)
     has_events = bool(model.events)
     rr = roadrunner.RoadRunner(str(sbml))
@@ -174,10 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 sbml = write_sbml(load_model(name), Path(tmp) / f"{name}.xml")
                 t = np.linspace(0.0, 3600.0, 61)  # seconds
-            native = None if name in PUBLISHED else load_model(name)
-            rows.append(
-                bench_model(name, sbml, t, args.members, native, args.event_members, stimulus)
-            )
+            rows.append(bench_model(name, sbml, t, args.members, args.event_members, stimulus))
             print(json.dumps(rows[-1]), flush=True)
 
     head = ("model", "load cold s (jaksim/rr/ratio)", "load cached s (jaksim/rr/ratio)",

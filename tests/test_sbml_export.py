@@ -17,6 +17,7 @@ from jaksim.io.sbml_import import read_sbml_string
 from jaksim.io.sbml_units import add_unit_definition, unit_string
 from jaksim.simulation import simulate
 from jaksim.simulation.events import simulate_events
+from jaksim.simulation.protocol import Protocol
 from jaksim.spec.units import parse_unit
 
 DATA = Path(__file__).parent / "data"
@@ -77,8 +78,9 @@ def test_export_import_round_trip_gives_the_same_trajectories(name: str) -> None
     ref = simulate(model, t, rtol=1e-9, atol=1e-12)
     assert ref.status == 0, ref.message
     back = read_sbml_string(model_to_sbml(model))
+    # the inputs come back as inputs (timed constant events), applied here as a protocol
     sim = simulate_events(compile_model(back, jit=False), t, rtol=1e-9, atol=1e-12,
-                          max_step=np.inf)  # fmt: skip
+                          max_step=np.inf, protocol=Protocol.from_inputs(back.inputs))  # fmt: skip
     for sid in ref.state_ids:
         a, b = ref[sid], sim[sid]
         scale = max(np.abs(a).max(), 1e-6)  # concentration units (nM): 1e-6 nM is noise

@@ -192,3 +192,121 @@ def test_published_model_with_time_events_rodas_and_lsoda_agree() -> None:
     nuc = 2 * ref["npSTAT_npSTAT"] + sum(ref[f"nSTAT{i}"] for i in range(1, 6))
     total = 1.4 * cyt + 0.45 * nuc
     np.testing.assert_allclose(total, total[0], rtol=1e-7)
+
+
+_TIME = '<csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>'
+
+
+def _event(
+    eid: str, trigger: str, assigns: dict[str, str], initial_value: bool = False, delay: str = ""
+) -> str:
+    """An SBML event; ``trigger``, delay and assignment values are MathML content."""
+    mathml = '<math xmlns="http://www.w3.org/1998/Math/MathML">{}</math>'
+    items = "".join(f'<eventAssignment variable="{v}">{mathml.format(m)}</eventAssignment>'
+                    for v, m in assigns.items())  # fmt: skip
+    delay = f"<delay>{mathml.format(delay)}</delay>" if delay else ""
+    return (f'<event id="{eid}" useValuesFromTriggerTime="true"><trigger persistent="true" '
+            f'initialValue="{str(initial_value).lower()}">{mathml.format(trigger)}</trigger>'
+            f"{delay}<listOfEventAssignments>{items}</listOfEventAssignments></event>")  # fmt: skip
+
+
+def _events(*events: str) -> str:
+    return _doc(_REACTION + "<listOfEvents>" + "".join(events) + "</listOfEvents>")
+
+
+def _at(op: str, left: str, right: str) -> str:
+    return f"<apply><{op}/>{left}{right}</apply>"
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        # time >= 0 with initialValue false fires at the start
+        ([_event("E", _at("geq", _TIME, "<cn>0</cn>"), {"B": "<cn>5</cn>"})], {"B": ((0.0, 5.0),)}),
+        # 1 < time fires at 1; T may be an unchanged constant parameter (k = 0.5)
+        ([_event("E1", _at("lt", "<cn>1</cn>", _TIME), {"A": "<cn>3</cn>"}),
+          _event("E2", _at("geq", _TIME, "<ci>k</ci>"), {"A": "<apply><minus/><cn>1</cn></apply>",
+                                                        "B": "<cn>0</cn>"})],
+         {"A": ((0.5, -1.0), (1.0, 3.0)), "B": ((0.5, 0.0),)}),
+    ],
+)  # fmt: skip
+def test_timed_constant_events_become_inputs(events: list[str], expected: dict) -> None:
+    model = read_sbml_string(_events(*events))
+    assert model.events == ()
+    assert {i.target: i.changes for i in model.inputs} == expected
+    assert all(i.op == "set" for i in model.inputs)
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        # initialValue true at T = 0: the trigger is already true at the start, never fires
+        [_event("E", _at("geq", _TIME, "<cn>0</cn>"), {"B": "<cn>5</cn>"}, initial_value=True)],
+        # time > 0 becomes true just after 0: the value reported at t = 0 is the old one
+        [_event("E", _at("gt", _TIME, "<cn>0</cn>"), {"B": "<cn>5</cn>"})],
+        [_event("E", _at("geq", _TIME, "<cn>1</cn>"), {"B": "<cn>5</cn>"}, delay="<cn>1</cn>")],
+        [_event("E", _at("geq", "<ci>B</ci>", "<cn>1</cn>"), {"A": "<cn>5</cn>"})],  # state
+        [_event("E", _at("geq", _TIME, "<cn>1</cn>"), {"B": "<ci>k</ci>"})],  # not a number
+        # two events setting B at the same time: their order would matter
+        [_event("E1", _at("geq", _TIME, "<cn>1</cn>"), {"B": "<cn>5</cn>"}),
+         _event("E2", _at("gt", _TIME, "<cn>1</cn>"), {"B": "<cn>6</cn>"})],
+        # one event the kernels cannot run as an input keeps every event an event
+        [_event("E1", _at("geq", _TIME, "<cn>1</cn>"), {"A": "<cn>5</cn>"}),
+         _event("E2", _at("geq", "<ci>B</ci>", "<cn>1</cn>"), {"A": "<cn>1</cn>"})],
+    ],
+)  # fmt: skip
+def test_other_events_stay_events(events: list[str]) -> None:
+    model = read_sbml_string(_events(*events))
+    assert len(model.events) == len(events)
+    assert model.inputs == ()
+
+
+def test_event_at_start_with_initial_value_true_does_not_fire() -> None:
+    """SBML: a trigger already true at t0 (initialValue true) never fires, so B follows the
+    reaction's analytic solution from its initial amount 0."""
+    trigger = _at("geq", _TIME, "<cn>0</cn>")
+    model = read_sbml_string(_events(_event("E", trigger, {"B": "<cn>5</cn>"}, True)))
+    t = np.linspace(0.0, 2.0, 5)
+    sim = simulate_events(compile_model(model, jit=False), t)
+    np.testing.assert_allclose(sim["B"], 2.0 * (4.0 - 4.0 * np.exp(-0.5 * t)), rtol=1e-6)
+
+
+def test_converted_events_keep_amount_and_concentration_semantics() -> None:
+    """At t = 1: [A] := 3 (concentration, V = 2) and B := 0 (an amount). After that
+    [A] = 3 e^{-k(t-1)} and amount B = 2 * V * 3 * (1 - e^{-k(t-1)}), k = 0.5."""
+    from jaksim.simulation import simulate
+
+    trigger = _at("geq", _TIME, "<cn>1</cn>")
+    model = read_sbml_string(_events(_event("E", trigger, {"A": "<cn>3</cn>", "B": "<cn>0</cn>"})))
+    assert model.events == () and len(model.inputs) == 2
+    t = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
+    sim = simulate(compile_model(model, jit=True), t, rtol=1e-10, atol=1e-12)
+    after = np.exp(-0.5 * np.clip(t - 1.0, 0.0, None))
+    a = np.where(t < 1, 2.0 * np.exp(-0.5 * t), 3.0 * after)
+    b = np.where(t < 1, 2.0 * (4.0 - 4.0 * np.exp(-0.5 * t)), 12.0 * (1.0 - after))
+    np.testing.assert_allclose(sim["A"], a, rtol=1e-7)
+    np.testing.assert_allclose(sim["B"], b, rtol=1e-7, atol=1e-9)
+
+
+def test_exported_shipped_model_imports_its_input_as_an_input() -> None:
+    """il6's IL-6 dose (an Input at t = 0) round-trips through SBML as an Input, not an event,
+    and the imported model's trajectories match the shipped model's."""
+    from jaksim.io.registry import load_model
+    from jaksim.io.sbml_export import model_to_sbml
+    from jaksim.simulation import simulate
+
+    native = load_model("il6")
+    model = read_sbml_string(model_to_sbml(native))
+    assert model.events == ()
+    assert [(i.target, i.changes, i.op) for i in model.inputs] == [
+        (i.target, i.changes, i.op) for i in native.inputs
+    ]
+    t = np.linspace(0.0, 3600.0, 61)
+    compiled = compile_model(native, jit=True)
+    ref = simulate(compiled, t, rtol=1e-10, atol=1e-12)
+    got = simulate(compile_model(model, jit=True), t, rtol=1e-10, atol=1e-12)
+    species = [s for s in compiled.state_ids if s in native.species_ids()]
+    assert len(species) > 30
+    for sid in species:
+        scale = max(np.ptp(ref[sid]), 1e-12)
+        assert np.max(np.abs(got[sid] - ref[sid])) <= 1e-6 * scale, sid

@@ -14,6 +14,10 @@ Mapping
   rewritten to ``amount / size``; ``metadata["sbml_amount_species"]`` lists these.
 * Ids that collide with jaksim's reserved words (``t``, ``time``, ``pi``, ``and`` ...) get a
   trailing underscore; ``metadata["sbml_renamed"]`` records ``new=old`` pairs.
+* Events that are exactly timed, piecewise-constant changes (what jaksim's exporter writes for
+  a model's ``inputs``) become :class:`~jaksim.spec.model.Input` entries, so the model runs on
+  the compiled solver path; ``metadata["sbml_events_as_inputs"]`` lists their ids (see
+  :meth:`_Importer.events_as_inputs` for the exact conditions).
 * Function definitions are inlined; species-reference ids used in math become constant
   parameters; initial assignments to stoichiometries are evaluated at import when they only
   depend on constants.
@@ -40,6 +44,7 @@ from jaksim.spec.model import (
     Event,
     EventAssignment,
     InitialAssignment,
+    Input,
     Model,
     Parameter,
     RateRule,
@@ -167,14 +172,19 @@ class _Importer(ReactionImport):
             for sid, node in self.stoich_math.items()
         ]
         initial = self.initial_assignments()
+        inputs, converted = self.events_as_inputs()
         events = tuple(
-            ev for i, e in enumerate(m.getListOfEvents()) if (ev := self.event(i, e)) is not None
+            ev
+            for i, e in enumerate(m.getListOfEvents())
+            if not converted and (ev := self.event(i, e)) is not None
         )
         if self.unsupported:
             raise UnsupportedSBML(self.unsupported, file=self.source)
         metadata = {"sbml_level": f"{self.doc.getLevel()}.{self.doc.getVersion()}"}
         if self.rename:
             metadata["sbml_renamed"] = ",".join(f"{n}={o}" for o, n in self.rename.items())
+        if converted:
+            metadata["sbml_events_as_inputs"] = ",".join(converted)
         if self.as_amount:
             metadata["sbml_amount_species"] = ",".join(self.sid(s) for s in self.as_amount)
         return Model(
@@ -191,6 +201,7 @@ class _Importer(ReactionImport):
             rate_rules=tuple(rate_rules),
             initial_assignments=tuple(initial),
             events=events,
+            inputs=inputs,
             source_file=self.source,
             metadata=metadata,
         )
@@ -405,6 +416,87 @@ class _Importer(ReactionImport):
             out.append(InitialAssignment(self.sid(sid), text))
         return out
 
+    def events_as_inputs(self) -> tuple[tuple[Input, ...], list[str]]:
+        """The model's events as ``(inputs, converted event ids)``, or ``((), [])``.
+
+        Converted only when *every* event is a timed constant assignment (a model with one
+        other event runs through the event driver anyway, and mixing both would make the
+        order of simultaneous changes matter): trigger ``time >= T`` / ``time > T`` (either
+        side) with ``T`` a number or an unchanged constant parameter, no delay, every
+        assignment a number ("set") to a species, parameter or compartment that no rule
+        assigns, no two events setting one variable at the same ``T``. SBML time starts at 0:
+        ``T > 0`` fires at ``T``; ``T = 0`` only for ``time >= 0`` with ``initialValue`` false
+        (with true the trigger is already true at the start and never fires); ``T < 0`` is
+        left as an event. A concentration species stored as an amount (variable-size
+        compartment) is left as an event: its amount depends on the size at execution.
+        """
+        changes: dict[str, dict[float, float]] = {}
+        descriptions: dict[str, str] = {}
+        ids = []
+        for i, e in enumerate(self.m.getListOfEvents()):
+            trig = e.getTrigger()
+            if trig is None or not trig.isSetMath():
+                continue  # never fires
+            when = self.trigger_time(trig.getMath())
+            if when is None or _has_math(e.getDelay()):
+                return (), []
+            time, strict = when
+            initial_value = trig.getInitialValue() if trig.isSetInitialValue() else True
+            if not (time > 0 or (time == 0 and not strict and not initial_value)):
+                return (), []
+            for ea in e.getListOfEventAssignments():
+                var = ea.getVariable()
+                if not ea.isSetMath():
+                    continue
+                value = _number(ea.getMath())
+                target = changes.setdefault(var, {})
+                if value is None or time in target or not self.input_target(var):
+                    return (), []
+                target[time] = value
+                descriptions.setdefault(var, _note_fields(e).get("description", ""))
+            ids.append(self.sid(e.getId()) if e.isSetId() else f"event_{i + 1}")
+        inputs = tuple(
+            Input(self.sid(var), tuple(sorted(by_time.items())), description=descriptions[var])
+            for var, by_time in changes.items()
+        )
+        return inputs, ids
+
+    def trigger_time(self, node: libsbml.ASTNode) -> tuple[float, bool] | None:
+        """``(T, strict)`` of a trigger ``time >= T`` (``strict``: ``>``), else None."""
+        if node.getType() == libsbml.AST_FUNCTION_PIECEWISE and node.getNumChildren() == 3:
+            # piecewise(1, cond, 0): a boolean as a number (jaksim's exporter writes these)
+            true, false = _number(node.getChild(0)), _number(node.getChild(2))
+            if true is None or true == 0 or false != 0:
+                return None
+            node = node.getChild(1)
+        flipped = {
+            libsbml.AST_RELATIONAL_LEQ: (False, 1),
+            libsbml.AST_RELATIONAL_LT: (True, 1),
+            libsbml.AST_RELATIONAL_GEQ: (False, 0),
+            libsbml.AST_RELATIONAL_GT: (True, 0),
+        }
+        if node.getType() not in flipped or node.getNumChildren() != 2:
+            return None
+        strict, time_side = flipped[node.getType()]
+        if node.getChild(time_side).getType() != libsbml.AST_NAME_TIME:
+            return None
+        other = node.getChild(1 - time_side)
+        value = _number(other)
+        if value is None and other.getType() == libsbml.AST_NAME:
+            p = self.m.getParameter(other.getName())
+            unchanged = p is not None and p.getConstant() and p.isSetValue()
+            if unchanged and not self.assigned(p.getId()) and p.getId() not in self.event_targets:
+                value = p.getValue()
+        if value is None or not math.isfinite(value):
+            return None
+        return value, strict
+
+    def input_target(self, var: str) -> bool:
+        """Whether an Input can set ``var`` exactly as an SBML event assignment does."""
+        el = self.m.getElementBySId(var)
+        is_value = isinstance(el, libsbml.Species | libsbml.Parameter | libsbml.Compartment)
+        return is_value and var not in self.rule_targets and var not in self.as_amount
+
     def event(self, index: int, e: libsbml.Event) -> Event | None:
         eid = e.getId() if e.isSetId() else f"event_{index + 1}"
         where = f"event {eid}"
@@ -453,6 +545,16 @@ def _note_fields(element: libsbml.SBase) -> dict[str, str]:
         if sep and key in ("source", "assumed", "description"):
             fields[key] = value.strip()
     return fields
+
+
+def _number(node: libsbml.ASTNode) -> float | None:
+    """The value of a numeric literal (optionally negated), else None."""
+    if node.getType() == libsbml.AST_MINUS and node.getNumChildren() == 1:
+        inner = _number(node.getChild(0))
+        return None if inner is None else -inner
+    if node.isNumber() and not node.isConstant():  # literals only, not true / pi / e
+        return float(node.getValue())
+    return None
 
 
 def _has_math(element: libsbml.SBase | None) -> bool:
