@@ -26,7 +26,6 @@ import numpy as np
 from jaksim.compile.compiled import compile_model
 from jaksim.io.sbml_import import UnsupportedSBML, load_sbml
 from jaksim.simulation.events import simulate_events
-from jaksim.simulation.protocol import Protocol
 from jaksim.simulation.results import SimulationResult
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import JaksimError
@@ -172,7 +171,7 @@ def run_case(case_dir: Path) -> CaseResult:
     t_eval = settings.start + np.arange(settings.steps + 1) * settings.duration / settings.steps
     try:
         # timed constant events are imported as inputs: apply them as a protocol
-        sim = simulate_events(compiled, t_eval, protocol=Protocol.from_inputs(model.inputs))
+        sim = simulate_events(compiled, t_eval)
         worst = 0.0
         for c, var in enumerate(header[1:], start=1):
             got = _column(sim, model, var, settings)

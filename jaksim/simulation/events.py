@@ -122,7 +122,7 @@ def simulate_events(
         Step budget of each Rodas segment between events.
     protocol : Protocol, optional
         Timed changes (scalar values) applied at their times, before the events of that time
-        are evaluated; default none (the model's ``inputs`` are *not* added here).
+        are evaluated; default: the model's ``inputs``, as in :func:`simulate`.
     seed : int
         Seed of the random choice among simultaneous events of equal priority (SBML leaves
         their order random).
@@ -156,7 +156,9 @@ def simulate_events(
         gaps = np.diff(t_eval)
         max_step = float(gaps[gaps > 0].min()) / 4.0 if np.any(gaps > 0) else math.inf
     run = _Run(compiled, k, y, p, rtol, atol, method, max_events, max_step, max_steps, seed)
-    if protocol is not None and len(protocol):
+    if protocol is None:
+        protocol = Protocol.of_model(compiled)
+    if len(protocol):
         run.changes = protocol.encode(compiled.state_ids, compiled.param_ids, 1)
     return run.execute(t_eval)
 

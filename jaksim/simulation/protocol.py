@@ -74,6 +74,15 @@ class Protocol:
             )
         )
 
+    @classmethod
+    def of_model(cls, compiled) -> Protocol:
+        """The default protocol of a (compiled) model: its ``inputs``."""
+        model = getattr(compiled, "model", None)
+        inputs = getattr(model, "inputs", None) if model is not None else None
+        if inputs is None:
+            inputs = getattr(compiled, "inputs", ())
+        return cls.from_inputs(inputs)
+
     def __add__(self, other: Protocol) -> Protocol:
         return Protocol(self.changes + other.changes)
 

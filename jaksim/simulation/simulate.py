@@ -114,14 +114,6 @@ def _selection(compiled, outputs: Sequence[str] | None):
     return np.asarray(sel_s, dtype=np.int64), np.asarray(sel_o, dtype=np.int64)
 
 
-def _default_protocol(compiled) -> Protocol:
-    model = getattr(compiled, "model", None)
-    inputs = getattr(model, "inputs", None) if model is not None else None
-    if inputs is None:
-        inputs = getattr(compiled, "inputs", ())
-    return Protocol.from_inputs(inputs)
-
-
 def _check_times(t_eval) -> np.ndarray:
     t = np.ascontiguousarray(np.atleast_1d(np.asarray(t_eval, dtype=float)))
     if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
@@ -262,7 +254,7 @@ def simulate(
     """
     compiled = resolve_model(model)
     P, Y0 = _member_rows(compiled, params, initial, 1)
-    proto = _default_protocol(compiled) if protocol is None else protocol
+    proto = Protocol.of_model(compiled) if protocol is None else protocol
     if _has_events(compiled):
         return _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver,
                            rtol, atol, max_steps)[0]  # fmt: skip
@@ -320,7 +312,7 @@ def simulate_ensemble(
     through the SBML event driver (as in :func:`simulate`; ``n_threads`` is not used then).
     """
     compiled = resolve_model(model)
-    proto = _default_protocol(compiled) if protocol is None else protocol
+    proto = Protocol.of_model(compiled) if protocol is None else protocol
     if param_matrix is not None:
         param_matrix = np.atleast_2d(np.asarray(param_matrix, dtype=float))
         names = list(compiled.param_ids) if param_names is None else list(param_names)
