@@ -68,3 +68,18 @@ def test_demo_selectivity_writes_the_figure(tmp_path, capsys):
     assert main(["demo", "selectivity", "--out", str(figure)]) == 0
     assert figure.stat().st_size > 10_000
     assert "upadacitinib" in capsys.readouterr().out
+
+
+def test_exchange_limit_is_a_config_choice(tmp_path):
+    """`exchange` reaches with_drug: in the slow limit only complex activation carries the
+    drug, so a one-JAK pathway needs more drug for the same block (docs/pharmacology.md)."""
+    with pytest.raises(ConfigError, match="exchange"):
+        parse_config(IC50_CONFIG + 'exchange = "medium"\n', file="tiny.toml")
+    config = IC50_CONFIG.replace('"dupilumab"', '"upadacitinib"').replace('"il13_type2", ', "")
+    config = config.replace("points = 15", "points = 9")
+    ic50 = {}
+    for limit in ("fast", "slow"):
+        text = config + f'exchange = "{limit}"\n'
+        out = run_experiment(parse_config(text, file="x.toml"), out=tmp_path / limit, quiet=True)
+        ic50[limit] = pd.read_csv(out / "ic50.csv").set_index("drug")["ic50_nM"]
+    assert (ic50["slow"] > 2.5 * ic50["fast"]).all()

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from jaksim.pharmacology.library import default_library_path, load_library
+from jaksim.pharmacology.library import JAKS, default_library_path, load_library
 from jaksim.pharmacology.potency import (
     NO_INHIBITION,
     cellular_potency,
@@ -190,3 +190,19 @@ def test_one_mM_panel_makes_the_cell_estimate_robust_to_km(scale):
 
     shift = from_enzyme(km * scale) / from_enzyme(km)
     assert max(shift, 1 / shift) > 1.25
+
+
+def test_with_cellular_overrides_one_drug_and_leaves_the_library_alone():
+    from jaksim.pharmacology.potency import cellular_potency
+
+    lib = load_library()
+    before = {j: cellular_potency(lib.get("tofacitinib"), j, lib) for j in JAKS}
+    what_if = lib.with_cellular("Xeljanz", {"JAK3": 20.0}, "what-if")
+    after = {j: cellular_potency(what_if.get("tofacitinib"), j, what_if) for j in JAKS}
+    assert after["JAK3"] == 20.0 and what_if.get("tofacitinib").cellular["JAK3"].assumed
+    assert all(after[j] == before[j] for j in JAKS if j != "JAK3")
+    assert cellular_potency(lib.get("tofacitinib"), "JAK3", lib) == before["JAK3"]
+    with pytest.raises(ValueError, match="unknown kinase"):
+        lib.with_cellular("tofacitinib", {"JAK4": 1.0}, "x")
+    with pytest.raises(ValueError, match="positive"):
+        lib.with_cellular("tofacitinib", {"JAK1": 0.0}, "x")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -53,6 +54,8 @@ class _Panel(_Closed):
     stimulus_by_pathway: dict[str, Concentration] = {}
     read_time: Time = Quantity(15.0, "min")
     concentrations: DoseRange = DoseRange()
+    # which catalytic steps a bound drug blocks (jaksim.pharmacology.apply.with_drug)
+    exchange: Literal["fast", "slow"] = "fast"
 
     @model_validator(mode="after")
     def _known_overrides(self):
@@ -133,6 +136,7 @@ def _panel(section: _Panel, drugs: list[str]):
             k: convert(v.value, v.unit, "nM") for k, v in section.stimulus_by_pathway.items()
         },
         read_time=convert(section.read_time.value, section.read_time.unit, "min"),
+        exchange=section.exchange,
     )
 
 

@@ -21,7 +21,7 @@ jaksim.spec.errors.ModelError: ...drugs.tofacitnib: unknown drug (did you mean '
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -166,6 +166,26 @@ class DrugLibrary:
 
     def names(self) -> tuple[str, ...]:
         return tuple(self.drugs)
+
+    def with_cellular(self, name: str, potencies: dict[str, float], why: str) -> DrugLibrary:
+        """A copy in which drug ``name`` has the in-cell potencies ``{JAK: nM unbound}``
+        (overriding its published cellular values or Cheng-Prusoff translation).
+
+        For what-if questions ("what if tofacitinib were twice as potent on JAK3?"); ``why``
+        is stored as the values' ``assumed`` reason so that tables built from the copy say
+        where the numbers came from.
+        """
+        drug = self.get(name)
+        unknown = sorted(set(potencies) - set(JAKS))
+        if unknown:
+            raise ValueError(f"unknown kinase(s) {unknown}; expected some of {JAKS}")
+        if any(not v > 0 for v in potencies.values()):
+            raise ValueError(f"potencies must be positive nM, got {potencies}")
+        cellular = {**drug.cellular, **{
+            j: Quantity(float(v), "nM", assumed=why, confidence="ASSUMED")
+            for j, v in potencies.items()
+        }}  # fmt: skip
+        return replace(self, drugs={**self.drugs, drug.id: replace(drug, cellular=cellular)})
 
 
 def default_library_path() -> Path:
