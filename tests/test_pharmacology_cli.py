@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -71,8 +72,11 @@ def test_demo_selectivity_writes_the_figure(tmp_path, capsys):
 
 
 def test_exchange_limit_is_a_config_choice(tmp_path):
-    """`exchange` reaches with_drug: in the slow limit only complex activation carries the
-    drug, so a one-JAK pathway needs more drug for the same block (docs/pharmacology.md)."""
+    """`exchange` reaches with_drug: the config run gives the IC50s of the direct panel call in
+    each limit, and the slow limit (only complex activation carries the drug) needs more drug
+    for the same block of a one-JAK pathway (docs/pharmacology.md)."""
+    from jaksim.pharmacology.panel import ic50_table, run_panel
+
     with pytest.raises(ConfigError, match="exchange"):
         parse_config(IC50_CONFIG + 'exchange = "medium"\n', file="tiny.toml")
     config = IC50_CONFIG.replace('"dupilumab"', '"upadacitinib"').replace('"il13_type2", ', "")
@@ -82,4 +86,7 @@ def test_exchange_limit_is_a_config_choice(tmp_path):
         text = config + f'exchange = "{limit}"\n'
         out = run_experiment(parse_config(text, file="x.toml"), out=tmp_path / limit, quiet=True)
         ic50[limit] = pd.read_csv(out / "ic50.csv").set_index("drug")["ic50_nM"]
-    assert (ic50["slow"] > 2.5 * ic50["fast"]).all()
+        direct = ic50_table(run_panel(["epo"], ["tofacitinib", "upadacitinib"],
+                                      np.logspace(-2, 5, 9), exchange=limit))  # fmt: skip
+        assert ic50[limit].to_numpy() == pytest.approx(direct["ic50_nM"].to_numpy(), rel=1e-9)
+    assert (ic50["slow"] > ic50["fast"]).all()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..pharmacology.apply import DEFAULT_EXCHANGE, EXCHANGE
 from ..spec.errors import ConfigError, JaksimError, did_you_mean
 from ..spec.units import convert
 from .config import Concentration, Quantity, Time
@@ -55,7 +55,14 @@ class _Panel(_Closed):
     read_time: Time = Quantity(15.0, "min")
     concentrations: DoseRange = DoseRange()
     # which catalytic steps a bound drug blocks (jaksim.pharmacology.apply.with_drug)
-    exchange: Literal["fast", "slow"] = "fast"
+    exchange: str = DEFAULT_EXCHANGE
+
+    @field_validator("exchange")
+    @classmethod
+    def _known_exchange(cls, value: str) -> str:
+        if value not in EXCHANGE:
+            raise ValueError(f"expected one of {sorted(EXCHANGE)}, got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _known_overrides(self):
