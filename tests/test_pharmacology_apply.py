@@ -194,3 +194,52 @@ def test_exchange_limits_equal_rescaled_rate_constants_in_a_pathway(exchange):
     ref = jaksim.simulate(model, t, params=ref_params, **kw)
     assert ref["pSTAT5_total"][-1] > 2 * ref["pSTAT5_total"][0]  # the cytokine signals
     np.testing.assert_allclose(drugged["pSTAT5_total"], ref["pSTAT5_total"], rtol=1e-6)
+
+
+# -- several ligands at one kinase ---------------------------------------------------------
+def test_two_kinase_inhibitors_compete_for_each_jak():
+    """Mutually exclusive binding at one ATP site: act = 1/(1 + Cu1/K1 + Cu2/K2) per JAK, so
+    X_ss = k/kd * act_JAK1 * act_JAK3 (analytic), and each drug alone is the one-drug rule."""
+    tofa, upa = LIB.get("tofacitinib"), LIB.get("upadacitinib")
+    model = with_drug(toy(), ["tofacitinib", "upadacitinib"])
+    ids = set(model.parameter_ids())
+    assert {"drug_conc", "drug2_conc", "drug_K_JAK1", "drug2_K_JAK1"} <= ids
+    c1 = np.array([0.0, 100.0, 0.0, 300.0])
+    c2 = np.array([0.0, 0.0, 50.0, 80.0])
+    res = jaksim.simulate_ensemble(model, np.array([0.0, 200.0]),
+                                   params={"drug_conc": c1, "drug2_conc": c2},
+                                   outputs=["X"], rtol=1e-10, atol=1e-12)  # fmt: skip
+    act = {}
+    for j in ("JAK1", "JAK3"):
+        load = (tofa.fraction_unbound * c1 / cellular_potency(tofa, j, LIB)
+                + upa.fraction_unbound * c2 / cellular_potency(upa, j, LIB))  # fmt: skip
+        act[j] = 1.0 / (1.0 + load)
+    x_ss = 2.0 / 0.5 * act["JAK1"] * act["JAK3"]
+    x_t = x_ss * (1 - np.exp(-0.5 * 200.0))  # X(0) = 0, relaxation at kd
+    assert res["X"][:, 1] == pytest.approx(x_t, rel=1e-7)
+
+
+def test_kinase_inhibitor_with_an_antibody_acts_through_both():
+    """Upadacitinib on the JAKs and dupilumab on IL-4Ra in one model: each keeps its own
+    symbols and mechanism; the antibody's bound chain species carries its prefix."""
+    model = with_drug(toy(receptor=True), ["upadacitinib", "dupilumab"])
+    assert {"drug_K_JAK1", "drug2_K_IL4RA", "drug2_conc"} <= set(model.parameter_ids())
+    assert "IL4RA_JAK1_drug2" in model.species_ids()
+    assert model.metadata["drug"] == "upadacitinib+dupilumab"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"drug": ["tofacitinib", "Xeljanz"]}, "given twice"),
+        ({"drug": ["tofacitinib", "upadacitinib"], "binding": "kinetic"}, "one kinase"),
+        ({"drug": ["tofacitinib", "upadacitinib"], "regimen": "5 mg BID"}, "one drug only"),
+        ({"drug": []}, "at least one"),
+    ],
+)
+def test_combination_errors_are_clear(kwargs, match):
+    from jaksim.spec.errors import JaksimError
+
+    drug = kwargs.pop("drug")
+    with pytest.raises(JaksimError, match=match):
+        with_drug(toy(), drug, **kwargs)

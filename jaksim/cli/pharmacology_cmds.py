@@ -76,8 +76,27 @@ def _drug_detail(lib, d) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from ..pharmacology.validation import run_validation
+    from ..plot.validation import validation_figure
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = run_validation(exchange=args.exchange)
+    table.to_csv(out / "validation.csv", index=False)
+    validation_figure(table, out / "validation.png")
+    for row in table.itertuples():
+        mark = "PASS" if row.passed else "MISS"
+        print(f"{mark}  [{row.role}] {row.claim}\n      model: {row.model}\n"
+              f"      published: {row.published}  ({row.source})")  # fmt: skip
+    n_pass = int(table["passed"].sum())
+    print(f"{n_pass} of {len(table)} comparisons pass; table: {out / 'validation.csv'}, "
+          f"figure: {out / 'validation.png'}")  # fmt: skip
+    return 0 if n_pass == len(table) else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``demo`` and ``drugs`` commands."""
+    """Add the ``demo``, ``drugs`` and ``validate`` commands."""
     p = sub.add_parser("demo", help="classroom demos (e.g. `jaksim demo selectivity`)")
     p.add_argument("name", choices=sorted(DEMOS), help="which demo")
     p.add_argument("--out", default="selectivity.png", help="figure file (png, pdf, svg)")
@@ -86,3 +105,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("drugs", help="list the drug library (or show one drug)")
     p.add_argument("name", nargs="?", help="drug id or alias for details")
     p.set_defaults(func=_drugs)
+
+    from ..pharmacology.apply import DEFAULT_EXCHANGE, EXCHANGE
+
+    p = sub.add_parser(
+        "validate",
+        help="run every published pharmacology comparison (validation.csv + validation.png); "
+        "exit status 1 if any misses",
+    )
+    p.add_argument("--out", default="validation", help="output folder (default ./validation)")
+    p.add_argument(
+        "--exchange",
+        choices=sorted(EXCHANGE),
+        default=DEFAULT_EXCHANGE,
+        help="drug exchange limit of the pathway models (docs/pharmacology.md)",
+    )
+    p.set_defaults(func=_validate)

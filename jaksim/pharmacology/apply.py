@@ -11,6 +11,13 @@ over like ``S`` (a copy of each first-order degradation of ``S``), so the free c
 ``1 + C/Kd``-fold at steady state and neither IL-4 (binds IL-4Ra first) nor IL-13 (recruits
 IL-4Ra into the type II receptor) can use it. No pathway file needs a drug parameter.
 
+Several drugs at once (``with_drug(model, ["upadacitinib", "dupilumab"])``, or a drug and its
+active metabolites) share each kinase competitively: ligand ``i`` with unbound concentration
+``Cu_i`` and in-cell potency ``K_i`` gives ``occ_<JAK> = L/(1 + L)``, ``L = sum_i Cu_i/K_i``
+(one ATP site, mutually exclusive binding; for one ligand this is ``Cu/(Cu + K)``).
+The first drug's symbols keep the ``drug_`` prefix below; the k-th further drug uses
+``drug<k+1>_`` (``drug2_conc``, ``drug2_K_JAK1``, ...).
+
 Added symbols (all in the model's units):
 
 * ``drug_conc``: total drug concentration (a parameter, sweepable; with a regimen a rule equal
@@ -30,8 +37,10 @@ Added symbols (all in the model's units):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
+from ..spec.errors import PharmacologyError
 from ..spec.model import (
     Assignment,
     Compartment,
@@ -50,6 +59,7 @@ from .regimens import Regimen, dose_events
 
 __all__ = [
     "with_drug",
+    "ligand_prefix",
     "dosing_protocol",
     "drug_targets",
     "potency_parameters",
@@ -94,9 +104,14 @@ def potency_parameters(model: Model, drug: Drug, library: DrugLibrary) -> dict[s
     }  # fmt: skip
 
 
+def ligand_prefix(k: int) -> str:
+    """Symbol prefix of the k-th drug given to :func:`with_drug` (0 -> ``drug``, 1 -> ``drug2``)."""
+    return "drug" if k == 0 else f"drug{k + 1}"
+
+
 def with_drug(
     model: Model,
-    drug: str | Drug,
+    drug: str | Drug | Sequence[str | Drug],
     *,
     binding: str = "equilibrium",
     regimen: Regimen | str | None = None,
@@ -110,13 +125,17 @@ def with_drug(
     ----------
     model : Model
         A pathway model following the JAK-activity convention.
-    drug : str or Drug
-        Drug id or alias from the library, or a :class:`Drug`.
+    drug : str or Drug, or a sequence of them
+        Drug id or alias from the library, or a :class:`Drug`. Several drugs act together:
+        kinase inhibitors compete for each JAK (``occ = L/(1 + L)``, ``L = sum Cu_i/K_i``), a
+        receptor antibody binds its chain independently. The k-th drug's symbols are prefixed
+        :func:`ligand_prefix` (``drug``, ``drug2``, ...).
     binding : {"equilibrium", "kinetic"}
         Kinase inhibitors: rapid-equilibrium occupancy, or occupancy with kon/koff (a rate
-        rule). A receptor antibody always binds kinetically (its own species and reactions).
+        rule; one kinase inhibitor only). A receptor antibody always binds kinetically (its
+        own species and reactions).
     regimen : Regimen or str, optional
-        Adds PK species (depot, central[, peripheral]); drive them with
+        Adds PK species (depot, central[, peripheral]) for a single drug; drive them with
         :func:`dosing_protocol`. Without a regimen ``drug_conc`` is a parameter (default 0).
     library : DrugLibrary, optional
         Default: the shipped ``models/drugs.toml``.
@@ -131,62 +150,86 @@ def with_drug(
     Returns
     -------
     Model
-        A new model; ``metadata["drug"]`` names the drug.
+        A new model; ``metadata["drug"]`` names the drug(s), joined by ``+``.
     """
     lib = library or load_library()
-    d = lib.get(drug)
+    names = [drug] if isinstance(drug, str | Drug) else list(drug)
+    ds = [lib.get(n) for n in names]
+    if not ds:
+        raise PharmacologyError("with_drug needs at least one drug")
+    ids = [d.id for d in ds]
+    if len(set(ids)) < len(ids):
+        raise PharmacologyError(f"a drug is given twice: {ids}")
     if binding not in _BINDINGS:
-        raise ValueError(f"binding must be one of {_BINDINGS}, got {binding!r}")
+        raise PharmacologyError(f"binding must be one of {_BINDINGS}, got {binding!r}")
     if exchange not in EXCHANGE:
-        raise ValueError(f"exchange must be one of {tuple(EXCHANGE)}, got {exchange!r}")
+        raise PharmacologyError(f"exchange must be one of {tuple(EXCHANGE)}, got {exchange!r}")
+    kinase = [(ligand_prefix(k), d) for k, d in enumerate(ds) if d.mechanism != "receptor_block"]
+    if binding == "kinetic" and len(kinase) > 1:
+        raise PharmacologyError(
+            "kinetic binding is implemented for one kinase inhibitor at a time "
+            f"(got {[d.id for _, d in kinase]}); use binding='equilibrium' for combinations"
+        )
+    if regimen is not None and len(ds) > 1:
+        raise PharmacologyError(
+            "a regimen (PK species) can be added for one drug only; for combinations set each "
+            "drug's concentration parameter (drug_conc, drug2_conc, ...) or use the clinical "
+            "assays, which evaluate each drug's PK in closed form"
+        )
     if "drug_conc" in model.parameter_ids() or any(a.id == "drug_conc" for a in model.assignments):
-        raise ValueError(
+        raise PharmacologyError(
             f"model {model.id!r} already carries a drug ({model.metadata.get('drug')})"
         )
     conc = model.concentration_unit
-    targets = drug_targets(model, d)
     params = list(model.parameters)
     rules: list[Assignment] = []
     rate_rules: list[RateRule] = []
-    new_params = [
-        Parameter("drug_fu", d.fraction_unbound, "dimensionless", source=f"drugs.toml: {d.id}"),
-    ]
+    new_params: list[Parameter] = []
     comps, species, reactions = list(model.compartments), list(model.species), []
-    if regimen is None:
+    for k, d in enumerate(ds):
+        pre = ligand_prefix(k)
         new_params.append(
-            Parameter("drug_conc", 0.0, conc, assumed="set by the experiment (total concentration)")
-        )
-    else:
-        reg = d.regimen(regimen) if isinstance(regimen, str) else regimen
-        c, s, r, p = _pk_components(model, d, reg)
-        comps.append(c)
-        species += s
-        reactions += r
-        new_params += p
-        rules.append(Assignment("drug_conc", "pk_central", conc, description="plasma total"))
-
-    new_params += [
-        Parameter(k, v, conc, source=f"drugs.toml: {d.id}")
-        for k, v in potency_parameters(model, d, lib).items()
-    ]
-    if d.mechanism == "receptor_block":
-        if targets:
-            s2, r2, p2 = _antibody_components(model, d, targets)
-            species += s2
-            reactions += r2
-            new_params += p2
-    else:
+            Parameter(f"{pre}_fu", d.fraction_unbound, "dimensionless",
+                      source=f"drugs.toml: {d.id}")
+        )  # fmt: skip
+        if regimen is None:
+            new_params.append(
+                Parameter(f"{pre}_conc", 0.0, conc,
+                          assumed=f"{d.id}: set by the experiment (total concentration)")
+            )  # fmt: skip
+        else:
+            reg = d.regimen(regimen) if isinstance(regimen, str) else regimen
+            c, s, r, p = _pk_components(model, d, reg)
+            comps.append(c)
+            species += s
+            reactions += r
+            new_params += p
+            rules.append(Assignment("drug_conc", "pk_central", conc, description="plasma total"))
+        new_params += [
+            Parameter(key.replace("drug_", f"{pre}_", 1), v, conc, source=f"drugs.toml: {d.id}")
+            for key, v in potency_parameters(model, d, lib).items()
+        ]
+        if d.mechanism == "receptor_block":
+            targets = drug_targets(model, d)
+            if targets:
+                s2, r2, p2 = _antibody_components(model, d, targets, pre)
+                species += s2
+                reactions += r2
+                new_params += p2
+    if kinase:
+        targets = {t for _, d in kinase for t in drug_targets(model, d)}
         params = [
             replace(p, value=EXCHANGE[exchange]) if p.id == "act_cat_coupling" else p
             for p in params
             if p.id not in targets
         ]
-        r_rules, rr, p3 = _kinase_rules(model, targets, binding, residence_time)
+        r_rules, rr, p3 = _kinase_rules(model, kinase, binding, residence_time)
         rules += r_rules
         rate_rules += rr
         new_params += p3
 
-    metadata = {**model.metadata, "drug": d.id, "drug_binding": binding, "drug_exchange": exchange}
+    metadata = {**model.metadata, "drug": "+".join(ids), "drug_binding": binding,
+                "drug_exchange": exchange}  # fmt: skip
     return replace(
         model,
         compartments=tuple(comps),
@@ -199,17 +242,25 @@ def with_drug(
     )
 
 
-def _kinase_rules(model: Model, targets, binding: str, residence_time: float | None):
-    """``occ_<JAK>`` (rule or rate rule) and ``act_<JAK> = 1 - occ_<JAK>``."""
+def _kinase_rules(model: Model, kinase, binding: str, residence_time: float | None):
+    """``occ_<JAK>`` (rule or rate rule) and ``act_<JAK> = 1 - occ_<JAK>`` for the kinase
+    inhibitors ``kinase`` (pairs of symbol prefix and drug), competing for each JAK."""
     t_unit = model.time_unit
     rules, rate_rules, params = [], [], []
-    free = "drug_fu*drug_conc"
-    for target in targets:
-        site = target.split("_", 1)[1]
-        occ, k_id = f"occ_{site}", f"drug_K_{site}"
-        if binding == "equilibrium":
+    sites = [j for j in JAKS if any(f"act_{j}" in drug_targets(model, d) for _, d in kinase)]
+    for site in sites:
+        target, occ = f"act_{site}", f"occ_{site}"
+        ligands = [pre for pre, d in kinase if target in drug_targets(model, d)]
+        if binding == "equilibrium" and len(ligands) == 1:
+            free, k_id = f"{ligands[0]}_fu*{ligands[0]}_conc", f"{ligands[0]}_K_{site}"
             rules.append(Assignment(occ, f"{free}/({free} + {k_id})", "dimensionless"))
+        elif binding == "equilibrium":
+            # competitive: mutually exclusive binding at one ATP site
+            load = " + ".join(f"{pre}_fu*{pre}_conc/{pre}_K_{site}" for pre in ligands)
+            rules.append(Assignment(occ, f"({load})/(1 + {load})", "dimensionless"))
         else:
+            (pre,) = ligands
+            free, k_id = f"{pre}_fu*{pre}_conc", f"{pre}_K_{site}"
             tau = residence_time
             if tau is None:
                 tau = convert(DEFAULT_RESIDENCE_TIME_S, "s", t_unit)
@@ -226,30 +277,30 @@ def _kinase_rules(model: Model, targets, binding: str, residence_time: float | N
     return rules, rate_rules, params
 
 
-def _antibody_components(model: Model, drug: Drug, targets):
+def _antibody_components(model: Model, drug: Drug, targets, pre: str = "drug"):
     """Antibody binding to each free form of its receptor chain, and turnover of the bound
     form copied from the free form's first-order degradation reactions."""
     conc, t_unit = model.concentration_unit, model.time_unit
-    k_id = f"drug_K_{drug.target}"
+    k_id = f"{pre}_K_{drug.target}"
     params = [
-        Parameter("drug_kon_ab", convert(1e-3, "1/(nM*s)", f"1/({conc}*{t_unit})"),
+        Parameter(f"{pre}_kon_ab", convert(1e-3, "1/(nM*s)", f"1/({conc}*{t_unit})"),
                   f"1/({conc}*{t_unit})",
                   assumed="typical antibody association 1e6 1/(M*s); Kd from the library"),
     ]  # fmt: skip
     species, reactions = [], []
     for sid in targets:
         free = model.get_species(sid)
-        bound = f"{sid}_drug"
+        bound = f"{sid}_{pre}"
         species.append(Species(bound, free.compartment, 0.0, free.units, assumed="no drug"))
         reactions.append(
-            Reaction(f"drug_binds_{sid}", ((sid, 1.0),), ((bound, 1.0),),
-                     f"drug_kon_ab*(drug_fu*drug_conc*{sid} - {k_id}*{bound})",
+            Reaction(f"{pre}_binds_{sid}", ((sid, 1.0),), ((bound, 1.0),),
+                     f"{pre}_kon_ab*({pre}_fu*{pre}_conc*{sid} - {k_id}*{bound})",
                      reversible=True, compartment=free.compartment)
         )  # fmt: skip
         for r in model.reactions:
             if r.reactants == ((sid, 1.0),) and not r.products:
                 rate = _rename(r.rate, sid, bound)
-                reactions.append(replace(r, id=f"{r.id}_drug", reactants=((bound, 1.0),),
+                reactions.append(replace(r, id=f"{r.id}_{pre}", reactants=((bound, 1.0),),
                                          rate=rate))  # fmt: skip
     return species, reactions, params
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..spec.errors import PharmacologyError, SimulationError
 from ..spec.model import Compartment, Model, Parameter, Reaction, Species
 from ..spec.units import convert
 from .apply import DEFAULT_EXCHANGE, drug_targets, potency_parameters, with_drug
@@ -36,6 +37,7 @@ __all__ = [
     "DoseResponse",
     "whole_blood_response",
     "inhibition_at",
+    "assay_inhibition",
     "daily_inhibition",
 ]
 
@@ -199,8 +201,6 @@ def _simulate_series(
     model, ds: list[Drug], conc, assay: PathwayAssay, lib, rtol, exchange: str
 ) -> np.ndarray:
     """Inhibition (n_drugs, n_conc) from one ensemble: members = control + drugs x conc."""
-    from ..simulation import Change, Protocol, simulate_ensemble
-
     drugged = with_drug(model, ds[0], library=lib, exchange=exchange)
     n_d, n_c = len(ds), conc.size
     to_model = convert(1.0, "nM", model.concentration_unit)  # assay concentrations are nM
@@ -210,7 +210,22 @@ def _simulate_series(
     for key in per_drug[0]:
         values = [p[key] for p in per_drug]
         params[key] = np.concatenate([[values[0]], np.repeat(values, n_c)])
-    t_read = assay.read_time * _time_factor(model)
+    return assay_inhibition(drugged, params, assay, rtol=rtol).reshape(n_d, n_c)
+
+
+def assay_inhibition(
+    drugged: Model, params: dict[str, np.ndarray], assay: PathwayAssay, *, rtol: float = 1e-6
+) -> np.ndarray:
+    """Run the whole-blood assay on a drug-carrying model, one member per parameter set.
+
+    Member 0 is the drug-free control (``drug_conc`` 0); the others get ``params`` (model
+    units). Returns the inhibition of members 1.. relative to the control, shape (n - 1,):
+    ``1 - (R(t_read) - R(0)) / (R_control(t_read) - R_control(0))``.
+    """
+    from ..simulation import Change, Protocol, simulate_ensemble
+
+    to_model = convert(1.0, "nM", drugged.concentration_unit)
+    t_read = assay.read_time * _time_factor(drugged)
     res = simulate_ensemble(
         drugged,
         np.array([0.0, t_read]),
@@ -220,11 +235,14 @@ def _simulate_series(
         preequilibrate=True,
         rtol=rtol,
     )
+    if res.n_failed:
+        raise SimulationError(f"{assay.pathway}: {res.n_failed} assay member(s) failed: "
+                              f"{sorted(set(res.messages))[:3]}")  # fmt: skip
     y = res[assay.readout]
     signal = y[:, 1] - y[:, 0]
     if not signal[0] > 0:
-        raise ValueError(f"{assay.pathway}: no {assay.readout} response to {assay.cytokine}")
-    return (1.0 - signal[1:] / signal[0]).reshape(n_d, n_c)
+        raise PharmacologyError(f"{assay.pathway}: no {assay.readout} response to {assay.cytokine}")
+    return 1.0 - signal[1:] / signal[0]
 
 
 #: Inhibition is clipped to [_EDGE, 1 - _EDGE] before taking its logit (0 and 1 have none).

@@ -35,6 +35,8 @@ __all__ = [
     "Quantity",
     "PKParams",
     "PublishedPotency",
+    "PotencyAnchor",
+    "PotencyRatio",
     "Drug",
     "DrugLibrary",
     "load_library",
@@ -94,13 +96,36 @@ class PublishedPotency:
 
 
 @dataclass(frozen=True)
+class PotencyAnchor:
+    """A whole-blood IC50 (total drug, nM) that sets one JAK's in-cell potency by inverting the
+    model's whole-blood assay on ``pathway`` (:mod:`jaksim.pharmacology.derive`)."""
+
+    jak: str
+    pathway: str
+    ic50: Quantity
+
+
+@dataclass(frozen=True)
+class PotencyRatio:
+    """``K_<jak> = ratio * K_<of>``: a JAK's in-cell potency relative to another JAK of the same
+    drug (``of = "JAK1"``) or of another drug (``of = "tofacitinib.JAK1"``), taken from one
+    consistent panel (engineered cells, label folds, one enzyme panel)."""
+
+    jak: str
+    of: str
+    ratio: Quantity
+
+
+@dataclass(frozen=True)
 class Drug:
     """One drug: mechanism, potency per JAK, binding, PK and approved regimens.
 
     ``enzymatic`` holds cell-free IC50s (nM) measured at ``enzymatic_atp`` (nM of ATP);
-    ``cellular`` holds published in-cell kinase potencies (nM, unbound) that override the
-    Cheng-Prusoff translation for that JAK. ``receptor_kd`` (nM) and ``target`` apply to
-    ``mechanism == "receptor_block"``.
+    ``cellular`` holds in-cell kinase potencies (nM, unbound) that override the Cheng-Prusoff
+    translation for that JAK: published ones, or ones DERIVED from ``anchors`` (whole-blood
+    IC50s inverted through the model) and ``ratios`` (one consistent selectivity panel) by
+    :func:`jaksim.pharmacology.derive.derive_potencies`, which a test keeps in step.
+    ``receptor_kd`` (nM) and ``target`` apply to ``mechanism == "receptor_block"``.
     """
 
     id: str
@@ -112,6 +137,8 @@ class Drug:
     enzymatic_atp: float | None = None  # nM
     cellular: dict[str, Quantity] = field(default_factory=dict)
     published: tuple[PublishedPotency, ...] = ()
+    anchors: tuple[PotencyAnchor, ...] = ()
+    ratios: dict[str, PotencyRatio] = field(default_factory=dict)
     pk: PKParams | None = None
     regimens: dict[str, Regimen] = field(default_factory=dict)
     target: str = ""
@@ -297,7 +324,8 @@ class _Reader:
         where = f"drugs.{name}"
         allowed = {
             "name", "aliases", "mechanism", "molecular_weight", "fraction_unbound", "enzymatic",
-            "cellular", "published", "pk", "regimens", "target", "receptor", "note",
+            "cellular", "published", "pk", "regimens", "target", "receptor", "note", "anchors",
+            "ratios",
         }  # fmt: skip
         self.table(tab, where, allowed, {"mechanism", "molecular_weight", "fraction_unbound"})
         mech = tab["mechanism"]
@@ -331,6 +359,21 @@ class _Reader:
             self.published(p, f"{where}.published[{i}]")
             for i, p in enumerate(tab.get("published", []))
         )
+        anchors = tuple(
+            self.anchor(a, f"{where}.anchors[{i}]") for i, a in enumerate(tab.get("anchors", []))
+        )
+        rtab = self.table(tab.get("ratios", {}), f"{where}.ratios", set(JAKS))
+        ratios = {j: self.ratio(j, v, f"{where}.ratios.{j}") for j, v in rtab.items()}
+        derived = [a.jak for a in anchors] + list(ratios)
+        if len(set(derived)) < len(derived):
+            raise self.error(where, f"a JAK is set by more than one anchor/ratio: {derived}")
+        for j in derived:
+            if j not in cell:
+                raise self.error(
+                    f"{where}.cellular.{j}",
+                    "a JAK set by an anchor or ratio needs its derived value here (run "
+                    "`python -m jaksim.pharmacology.derive` and copy the printed values)",
+                )
         return Drug(
             id=name,
             name=tab.get("name", name),
@@ -343,6 +386,8 @@ class _Reader:
             enzymatic_atp=atp,
             cellular=cell,
             published=published,
+            anchors=anchors,
+            ratios=ratios,
             pk=pk,
             regimens=regimens,
             target=target,
@@ -407,6 +452,32 @@ class _Reader:
         if release == "extended" and pk.er_duration is None:
             raise self.error(f"{where}.release", "extended release needs pk.er_duration")
         return Regimen(name, dose.value, tau.value, release, tab.get("source", ""))
+
+    def anchor(self, tab: Any, where: str) -> PotencyAnchor:
+        self.table(tab, where, {"jak", "pathway", "ic50"}, {"jak", "pathway", "ic50"})
+        if tab["jak"] not in JAKS:
+            raise self.error(f"{where}.jak", f"{tab['jak']!r}{did_you_mean(tab['jak'], JAKS)}")
+        from ..io.registry import list_models
+
+        known = [m[0] for m in list_models()]
+        if tab["pathway"] not in known:
+            hint = did_you_mean(tab["pathway"], known)
+            raise self.error(f"{where}.pathway", f"unknown model {tab['pathway']!r}{hint}")
+        return PotencyAnchor(tab["jak"], tab["pathway"],
+                             self.quantity(tab["ic50"], f"{where}.ic50", "nM"))  # fmt: skip
+
+    def ratio(self, jak: str, tab: Any, where: str) -> PotencyRatio:
+        if not isinstance(tab, dict) or "of" not in tab:
+            raise self.error(
+                where, "expected { value = ..., units = 'dimensionless', of = 'JAK1' }"
+            )
+        of = tab["of"]
+        if not isinstance(of, str) or of.rsplit(".", 1)[-1] not in JAKS:
+            raise self.error(f"{where}.of", f"expected a JAK or '<drug>.<JAK>', got {of!r}")
+        q = self.quantity({k: v for k, v in tab.items() if k != "of"}, where, "dimensionless")
+        if not q.value > 0:
+            raise self.error(f"{where}.value", f"must be > 0, got {q.value}")
+        return PotencyRatio(jak, of, q)
 
     def published(self, tab: Any, where: str) -> PublishedPotency:
         self.table(tab, where, {"pathway_class", "cytokine", "readout", "ic50"}, {"ic50"})

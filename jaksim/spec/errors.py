@@ -11,6 +11,7 @@ __all__ = [
     "ExpressionError",
     "UnitError",
     "ConfigError",
+    "PharmacologyError",
     "SimulationError",
     "SteadyStateError",
     "did_you_mean",
@@ -78,3 +79,8 @@ class SimulationError(JaksimError):
 
 class SteadyStateError(SimulationError):
     """No steady state found by Newton iteration or by integration."""
+
+
+class PharmacologyError(JaksimError, ValueError):
+    """A drug, regimen or drug-model combination that cannot be applied (also a ValueError,
+    which callers of the pharmacology API caught before this class existed)."""
