@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "SimulationError",
     "SteadyStateError",
+    "RunError",
     "did_you_mean",
 ]
 
@@ -78,3 +79,8 @@ class SimulationError(JaksimError):
 
 class SteadyStateError(SimulationError):
     """No steady state found by Newton iteration or by integration."""
+
+
+class RunError(JaksimError):
+    """A run that cannot start or go on: its results folder is locked by another run, the
+    Dask scheduler is unreachable, no chunk finishes, or every member failed."""
