@@ -443,9 +443,8 @@ def open_results(path: str | Path) -> xr.Dataset:
     path = Path(path)
     info = _read_manifest(path / MANIFEST)
     if info is None:
-        raise ConfigError(
-            f"not a jaksim results directory (no readable {MANIFEST})", file=str(path)
-        )
+        why = f"{MANIFEST} is damaged" if (path / MANIFEST).exists() else f"no {MANIFEST}"
+        raise ConfigError(f"not a jaksim results directory ({why})", file=str(path))
     files = [path / "chunks" / f"chunk_{i:05d}.nc" for i in sorted(info["done"])]
     if not files:
         raise ConfigError("no finished chunks yet", file=str(path))
