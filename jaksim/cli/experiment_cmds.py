@@ -27,9 +27,13 @@ def _run(args: argparse.Namespace) -> int:
         args.file,
         out=args.out,
         resume=args.resume,
+        restart=args.restart,
         workers=args.workers,
         scheduler=args.scheduler,
         quiet=args.quiet,
+        connect_timeout=args.connect_timeout,
+        chunk_timeout=args.chunk_timeout,
+        worker_timeout=args.worker_timeout,
     )
     if not args.quiet:
         print(f"results: {out}")
@@ -65,7 +69,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue an interrupted run, keeping its finished chunks",
+        help="continue an interrupted run, keeping its finished chunks (damaged or missing "
+        "chunk files are recomputed)",
+    )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the results already in the folder and run afresh, also when --resume "
+        "finds that the experiment file or the model changed",
     )
     p.add_argument(
         "--workers",
@@ -77,6 +88,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scheduler",
         default=None,
         help="Dask scheduler address, e.g. tcp://host:8786 (distributed run)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the Dask scheduler to answer (default: 10)",
+    )
+    p.add_argument(
+        "--chunk-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop (resumable) when no chunk finishes for this long (default: no limit)",
+    )
+    p.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop (resumable) when the Dask scheduler has no worker or cannot be reached "
+        "for this long (default: 60)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)

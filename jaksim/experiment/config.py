@@ -10,6 +10,7 @@ the model once the model is known. See ``docs/experiments.md`` for the full refe
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
@@ -144,10 +145,24 @@ class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _safe_name(name: str) -> str:
+    # The name becomes the folder ``results/<name>``: a path separator or ".." would write
+    # outside ``results``.
+    if not _NAME.fullmatch(name) or ".." in name or name.startswith("."):
+        raise ValueError(
+            f"{name!r} is not a valid experiment name: use letters, digits and '-_.' (not "
+            "starting with '.', no '..' or path separators); it names the results folder"
+        )
+    return name
+
+
 class ExperimentSection(_Closed):
     """``[experiment]``: name, kind, seed, output directory, execution."""
 
-    name: str
+    name: Annotated[str, AfterValidator(_safe_name)]
     kind: str = "simulation"
     description: str = ""
     seed: Annotated[int, Field(ge=0)] = 0

@@ -18,6 +18,8 @@ from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from ..spec.errors import RunError
+
 __all__ = ["InProcessExecutor", "dask_executor"]
 
 
@@ -40,11 +42,17 @@ class InProcessExecutor(Executor):
 
 @contextmanager
 def dask_executor(
-    scheduler: str | None = None, workers: int | None = None
+    scheduler: str | None = None, workers: int | None = None, *, connect_timeout: float = 10.0
 ) -> AbstractContextManager[Executor]:
     """A Dask distributed executor for the scheduler at ``scheduler`` (``tcp://host:8786``),
     or for a new local cluster of ``workers`` processes when ``scheduler`` is None.
-    The client (and a cluster it started) is closed on exit."""
+    The client (and a cluster it started) is closed on exit.
+
+    Raises
+    ------
+    RunError
+        The scheduler does not answer within ``connect_timeout`` seconds.
+    """
     from distributed import Client, LocalCluster
 
     cluster = None
@@ -52,10 +60,21 @@ def dask_executor(
         cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=connect_timeout)
+        except (OSError, TimeoutError, ValueError) as err:
+            # distributed raises OSError/TimeoutError for a dead or unreachable scheduler and
+            # ValueError for a malformed address; none of its traceback helps the user
+            raise RunError(
+                f"cannot connect to the Dask scheduler at {scheduler} within "
+                f"{connect_timeout:g} s ({type(err).__name__}: {err}); check that it is "
+                "running and reachable (--connect-timeout sets the wait)"
+            ) from None
     try:
         yield client.get_executor()
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            client.close(timeout=connect_timeout)
+        finally:
+            if cluster is not None:
+                cluster.close()

@@ -152,7 +152,17 @@ def _regimens(section: ClinicalSection) -> list[tuple[str, str]]:
 
 
 def _out_dir(loaded, opts) -> Path:
+    from .store import store_state
+
     out = loaded.output_dir(opts.out)
+    # the folder of an earlier run of a pharmacology kind holds its experiment.toml; any other
+    # non-empty folder is the user's and is not written into
+    if store_state(out) == "foreign" and not (out / "experiment.toml").is_file():
+        raise ConfigError(
+            "is not empty and holds no jaksim results; jaksim never writes into such a "
+            "folder: choose another --out or [experiment] output",
+            file=str(out),
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "experiment.toml").write_text(loaded.text)
     return out

@@ -9,6 +9,8 @@ Values stay in the units the file gives; :mod:`jaksim.experiment.build` converts
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +19,22 @@ from scipy.stats import qmc
 from ..spec.errors import ConfigError
 from .config import Axis, ExperimentConfig
 
-__all__ = ["SweepTable", "build_sweep", "chunk_ranges", "unit_scale"]
+__all__ = ["SweepTable", "build_sweep", "check_size", "chunk_ranges", "plan_size", "unit_scale"]
+
+#: Largest sweep that is planned: the member table alone (all axes, float64) is then a few
+#: hundred MB, and larger studies are better split into several experiment files.
+MAX_MEMBERS = 10_000_000
+#: Most chunks per sweep: every chunk has a seed, a manifest entry and two files.
+MAX_CHUNKS = 100_000
+#: Most stored time points (each member's time course has this many rows per observable).
+MAX_TIME_POINTS = 1_000_000
+#: Longest dosing simulation (10 years); every dose is a protocol change.
+MAX_DOSING_DAYS = 3650.0
+#: A chunk's arrays (time courses of its members, with working copies) may use at most this
+#: share of the machine's memory.
+MEMORY_SHARE = 0.25
+#: Copies of a chunk's time courses held at once (solver output, NaN-masked copy, netCDF write).
+CHUNK_COPIES = 3
 
 
 @dataclass(frozen=True)
@@ -150,3 +167,94 @@ def chunk_ranges(table: SweepTable, chunk_size: int) -> list[tuple[int, int]]:
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         out.extend((s, min(s + chunk_size, hi)) for s in range(lo, hi, chunk_size))
     return out
+
+
+def plan_size(cfg: ExperimentConfig) -> int:
+    """Number of members of ``cfg``'s sweep, counted without enumerating them (exact Python
+    integer, no overflow). Zipped groups of unequal length are reported by
+    :func:`build_sweep`; here the first axis of a group gives its length."""
+    if cfg.sweep is None:
+        return 1
+    sizes: list[int] = []
+    groups: set[str] = set()
+    for axis in cfg.sweep.axes:
+        if axis.sampled:
+            continue
+        if axis.group is not None:
+            if axis.group in groups:
+                continue
+            groups.add(axis.group)
+        sizes.append(len(axis.values) if axis.values is not None else int(axis.points))
+    d = sum(axis.sampled for axis in cfg.sweep.axes)
+    if d and cfg.sensitivity is not None:
+        # Saltelli's scheme: N (d + 2) members, N (2 d + 2) with second-order indices
+        sizes.append(cfg.sensitivity.samples * ((2 * d if cfg.sensitivity.second_order else d) + 2))
+    elif d and cfg.sweep.sampling is not None:
+        sizes.append(cfg.sweep.sampling.samples)
+    return math.prod(sizes)
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not available on this platform
+        return None
+
+
+def check_size(cfg: ExperimentConfig, file: str = "") -> None:
+    """Refuse a plan too large to build before any of it is allocated.
+
+    Raises
+    ------
+    ConfigError
+        More than :data:`MAX_MEMBERS` members, :data:`MAX_CHUNKS` chunks or
+        :data:`MAX_TIME_POINTS` time points, dosing longer than :data:`MAX_DOSING_DAYS`, or a
+        chunk whose time courses would need more than :data:`MEMORY_SHARE` of the memory.
+    """
+    n = plan_size(cfg)
+    split = "split the study into several experiment files or use fewer points/samples"
+    if n > MAX_MEMBERS:
+        raise ConfigError(
+            f"the sweep has {n:,} members, more than the {MAX_MEMBERS:,} that are planned at "
+            f"once; {split}",
+            file=file,
+            field="sweep",
+        )
+    chunk = cfg.experiment.chunk_size
+    n_chunks = -(-n // chunk)
+    if n_chunks > MAX_CHUNKS:
+        raise ConfigError(
+            f"{n:,} members in chunks of {chunk:,} make {n_chunks:,} chunks, more than "
+            f"{MAX_CHUNKS:,}; raise chunk_size",
+            file=file,
+            field="experiment.chunk_size",
+        )
+    t = cfg.time
+    n_t = 0
+    if t is not None:
+        n_t = t.points if t.values is None else len(t.values) + 1
+        if n_t > MAX_TIME_POINTS:
+            raise ConfigError(
+                f"{n_t:,} time points, more than {MAX_TIME_POINTS:,}",
+                file=file,
+                field="time.points" if t.values is None else "time.values",
+            )
+    drug = cfg.protocol.drug
+    if drug is not None and drug.regimen is not None and drug.days > MAX_DOSING_DAYS:
+        raise ConfigError(
+            f"{drug.days:,.0f} days of dosing, more than {MAX_DOSING_DAYS:,.0f}",
+            file=file,
+            field="protocol.drug.days",
+        )
+    n_obs = max(1, len({r.observable for r in cfg.readouts} | set(cfg.experiment.observables)))
+    need = min(chunk, n) * max(n_t, 1) * n_obs * 8 * CHUNK_COPIES
+    memory = _memory_bytes()
+    if memory is not None and need > MEMORY_SHARE * memory:
+        raise ConfigError(
+            f"one chunk of {min(chunk, n):,} members x {n_t:,} time points x {n_obs} "
+            f"observable(s) needs about {need / 2**30:.1f} GiB, more than "
+            f"{MEMORY_SHARE:.0%} of this machine's {memory / 2**30:.1f} GiB; lower chunk_size "
+            "or the number of time points",
+            file=file,
+            field="experiment.chunk_size",
+        )

@@ -14,6 +14,7 @@ __all__ = [
     "PharmacologyError",
     "SimulationError",
     "SteadyStateError",
+    "RunError",
     "did_you_mean",
 ]
 
@@ -84,3 +85,8 @@ class SteadyStateError(SimulationError):
 class PharmacologyError(JaksimError, ValueError):
     """A drug, regimen or drug-model combination that cannot be applied (also a ValueError,
     which callers of the pharmacology API caught before this class existed)."""
+
+
+class RunError(JaksimError):
+    """A run that cannot start or go on: its results folder is locked by another run, the
+    Dask scheduler is unreachable, no chunk finishes, or every member failed."""
