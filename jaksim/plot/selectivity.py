@@ -46,8 +46,17 @@ def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=No
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize=7)
+            # white on the dark end of the colour map, black elsewhere (readable on a projector)
+            rgba = im.cmap(im.norm(shown[i, j])) if np.isfinite(shown[i, j]) else (1, 1, 1, 1)
+            dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
+            ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")  # fmt: skip
     return im
+
+
+def _nm(v: float) -> str:
+    """A concentration in nM as a short label: 90, 1.2k, 40k."""
+    return f"{v:.3g}" if v < 1000 else f"{v / 1000:.2g}k"
 
 
 def _heatmap(
@@ -123,8 +132,8 @@ def selectivity_figure(
     vals = np.array([[potency[x][j] for j in jaks] for x in drugs], dtype=float)
     vals = np.where(vals >= 1e8, np.nan, vals)
     im = _matrix(a, vals, drugs, [_JAK_WORDS[j] for j in jaks],
-                 fmt=lambda v: "none" if not np.isfinite(v) else f"{v:.3g}", cmap="viridis_r",
-                 vmin=1, vmax=1e4, log=True)  # fmt: skip
+                 fmt=lambda v: "none" if not np.isfinite(v) else _nm(v), cmap="viridis_r",
+                 vmin=10, vmax=1e5, log=True)  # fmt: skip
     fig.colorbar(im, ax=a, label="nM of free drug for half block (lower = stronger)")
     a.set_title("1. Which JAK enzymes each drug blocks inside cells")
 
