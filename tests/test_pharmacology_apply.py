@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 import jaksim
-from jaksim.pharmacology import dosing_protocol, drug_targets, load_library, with_drug
-from jaksim.pharmacology.pk import concentration
+from jaksim.pharmacology import (
+    dosing_protocol,
+    drug_targets,
+    load_library,
+    metabolite_species,
+    with_drug,
+)
+from jaksim.pharmacology.pk import concentration, ligand_concentrations
 from jaksim.pharmacology.potency import cellular_potency
 from jaksim.spec.model import Compartment, Model, Parameter, Reaction, Species
 
@@ -169,6 +175,23 @@ def test_pk_species_in_the_model_match_the_closed_form(drug, regimen):
     np.testing.assert_allclose(res["drug_conc"], ref, rtol=1e-5, atol=1e-6)
     k1 = cellular_potency(d, "JAK1", LIB)
     np.testing.assert_allclose(res["act_JAK1"], k1 / (k1 + d.fraction_unbound * ref), rtol=1e-5)
+
+
+def test_metabolite_species_in_the_model_match_the_closed_form():
+    """Filgotinib 2-compartment PK plus GS-829845 as ODE species (pk_met_GS_829845) agree with
+    ligand_concentrations from the first dose (rtol 1e-5); drug_conc stays the parent."""
+    d = LIB.get("filgotinib")
+    model = with_drug(toy(), d, regimen="200 mg QD")
+    sid = metabolite_species("GS-829845")
+    assert sid == "pk_met_GS_829845" and sid in model.species_ids()
+    proto = dosing_protocol(d, "200 mg QD", days=3, model=model)
+    t_h = np.linspace(0.0, 71.5, 144)
+    res = jaksim.simulate(model, t_h * 3600.0, protocol=proto, outputs=["drug_conc", sid],
+                          rtol=1e-9, atol=1e-10)  # fmt: skip
+    assert res.status == 0
+    ref = ligand_concentrations(d, d.regimen("200 mg QD"), t_h, days=3)
+    np.testing.assert_allclose(res["drug_conc"], ref["filgotinib"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(res[sid], ref["GS-829845"], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow

@@ -58,7 +58,8 @@ def test_shipped_library_has_every_drug_with_sources():
     def walk(node, where):
         if isinstance(node, dict) and "value" in node:
             assert "units" in node, where
-            if where.split(".")[-1] not in ("dose", "interval"):  # sourced by the regimen
+            # sourced by the regimen / by the pk_reference row
+            if where.split(".")[-1] not in ("dose", "interval") and "pk_reference" not in where:
                 assert node.get("source") or node.get("assumed"), where
         elif isinstance(node, dict):
             for k, v in node.items():
@@ -214,3 +215,138 @@ def test_with_cellular_overrides_one_drug_and_leaves_the_library_alone():
         lib.with_cellular("tofacitinib", {"JAK4": 1.0}, "x")
     with pytest.raises(ValueError, match="positive"):
         lib.with_cellular("tofacitinib", {"JAK1": 0.0}, "x")
+
+
+METABOLITE = """
+[drugs.testinib.metabolites.M1]
+molecular_weight = { value = 280, units = "g/mol", source = "test" }
+fraction_unbound = { value = 0.7, units = "dimensionless", source = "test" }
+[drugs.testinib.metabolites.M1.pk]
+fraction_formed = { value = 0.5, units = "dimensionless", source = "test" }
+clearance = { value = 5, units = "L/h", source = "test" }
+volume = { value = 40, units = "L", source = "test" }
+[drugs.testinib.metabolites.M1.potency_relative]
+JAK1 = { value = 10, units = "dimensionless", source = "test" }
+"""
+
+
+KA = 'ka = { value = 1, units = "1/h", source'
+ROW = 'regimen = "10 mg QD"\nsource = "t"\ncmax = { value = 1, units = "ng/mL" }'
+
+
+def test_apparent_clearance_means_bioavailability_is_applied_once(tmp_path):
+    """CL/F and V/F already contain F: the dose enters with F = 1, the published F is kept
+    for information. Tofacitinib's label F (0.74) was applied on top of CL/F before."""
+    text = MINIMAL.replace(
+        'ka = { value = 1, units = "1/h", source = "test" }',
+        'ka = { value = 1, units = "1/h", source = "test" }\n'
+        'bioavailability = { value = 0.5, units = "dimensionless", source = "test" }',
+    )
+    absolute = load_library(write(tmp_path, text)).get("testinib").pk
+    assert absolute.bioavailability == 0.5 and not absolute.apparent
+    text = text.replace('units = "L/min", source', 'units = "L/min", apparent = true, source')
+    text = text.replace(
+        'units = "L", source = "test" }', 'units = "L", apparent = true, source = "test" }'
+    )
+    (tmp_path / "b").mkdir()
+    apparent = load_library(write(tmp_path / "b", text)).get("testinib").pk
+    assert apparent.apparent and apparent.bioavailability == 1.0
+    assert apparent.absolute_bioavailability == 0.5
+    tofa = load_library().get("tofacitinib").pk
+    assert tofa.bioavailability == 1.0 and tofa.absolute_bioavailability == pytest.approx(0.74)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ('units = "L/min", source', 'units = "L/min", apparent = true, source',
+         "drugs.testinib.pk", "all apparent"),
+        (KA, KA.replace("source", "apparent = true, source"),
+         "drugs.testinib.pk.ka.apparent", "can be apparent"),
+        (KA, KA.replace("source", "cv = -1, source"),
+         "drugs.testinib.pk.ka.cv", "coefficient of variation"),
+        (KA, KA.replace("source", "range = [2, 1], source"),
+         "drugs.testinib.pk.ka.range", "expected [low, high]"),
+    ],
+)  # fmt: skip
+def test_bad_pk_fields_name_file_and_field(tmp_path, old, new, field, message):
+    path = write(tmp_path, MINIMAL.replace(old, new, 1))
+    with pytest.raises(ModelError) as err:
+        load_library(path)
+    assert err.value.field == field and message in str(err.value)
+
+
+def test_metabolite_and_pk_reference_load(tmp_path):
+    ref = """
+[[drugs.testinib.pk_reference]]
+regimen = "10 mg QD"
+analyte = "M1"
+source = "test"
+half_life = { value = 5, units = "h", range = [4, 6] }
+cmax = { value = 0.1, units = "ug/mL" }
+miss.cmax = "why"
+"""
+    drug = load_library(write(tmp_path, MINIMAL + METABOLITE + ref)).get("testinib")
+    met = drug.metabolites["M1"]
+    assert met.pk.fraction_formed == 0.5 and met.pk.clearance == 5.0
+    assert met.potency_relative["JAK1"].value == 10.0
+    (r,) = drug.pk_reference
+    assert r.analyte == "M1" and r.metrics["cmax"].value == pytest.approx(100.0)  # ng/mL
+    assert r.metrics["half_life"].range == (4.0, 6.0) and r.miss == {"cmax": "why"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ('fraction_formed = { value = 0.5, units = "dimensionless", source = "test" }\n', "",
+         "drugs.testinib.metabolites.M1.pk.fraction_formed", "needed unless"),
+        ("M1.potency_relative]", "M1.potency]",
+         "drugs.testinib.metabolites.M1.potency", "unknown key"),
+        ('JAK1 = { value = 10, units = "dim', 'JAK9 = { value = 10, units = "dim',
+         "drugs.testinib.metabolites.M1.potency_relative.JAK9", "unknown key"),
+    ],
+)  # fmt: skip
+def test_bad_metabolites_name_the_field(tmp_path, old, new, field, message):
+    path = write(tmp_path, MINIMAL + METABOLITE.replace(old, new, 1))
+    with pytest.raises(ModelError) as err:
+        load_library(path)
+    assert err.value.field == field and message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ('regimen = "20 mg QD"\nsource = "t"\ncmax = { value = 1, units = "ng/mL" }',
+         "drugs.testinib.pk_reference[0].regimen", "not a regimen"),
+        (ROW + '\nmiss.auc_tau = "x"',
+         "drugs.testinib.pk_reference[0].miss.auc_tau", "unknown key"),
+        (ROW + '\nanalyte = "M9"',
+         "drugs.testinib.pk_reference[0].analyte", "neither"),
+        ('regimen = "10 mg QD"\nsource = "t"\ncmax = { value = 1, units = "h" }',
+         "drugs.testinib.pk_reference[0].cmax.units", "cannot convert"),
+    ],
+)  # fmt: skip
+def test_bad_pk_reference_names_the_field(tmp_path, row, field, message):
+    path = write(tmp_path, MINIMAL + "\n[[drugs.testinib.pk_reference]]\n" + row + "\n")
+    with pytest.raises(ModelError) as err:
+        load_library(path)
+    assert err.value.field == field and message in str(err.value)
+
+
+def test_sample_pk_is_lognormal_around_the_typical_value_and_reproducible():
+    import numpy as np
+
+    from jaksim.pharmacology.library import sample_pk
+
+    drug = load_library().get("upadacitinib")
+    a = sample_pk(drug, 4000, np.random.default_rng(7))
+    b = sample_pk(drug, 4000, np.random.default_rng(7))
+    cl = np.array([d.pk.clearance for d in a])
+    assert np.array_equal(cl, [d.pk.clearance for d in b])
+    assert np.median(cl) == pytest.approx(39.7, rel=0.02)  # typical value = median
+    omega = np.sqrt(np.log1p(0.16**2))
+    assert np.std(np.log(cl)) == pytest.approx(omega, rel=0.05)
+    assert {d.pk.lag for d in a} == {drug.pk.lag}  # no cv: fixed
+    assert len({d.pk.volume for d in a}) > 1
+    fil = sample_pk(load_library().get("filgotinib"), 3, np.random.default_rng(1))
+    assert len({d.metabolites["GS-829845"].pk.clearance for d in fil}) == 3

@@ -12,6 +12,8 @@ from jaksim.pharmacology.library import load_library
 from jaksim.pharmacology.pk import (
     accumulation_ratio,
     concentration,
+    exposure_metrics,
+    ligand_concentrations,
     rate_constants,
     steady_state,
     system_matrix,
@@ -64,7 +66,8 @@ def test_steady_state_average_is_dose_over_clearance(drug, regimen):
     d = LIB.get(drug)
     reg = d.regimen(regimen)
     ss = steady_state(d, reg)
-    expected = d.pk.bioavailability * d.mg_to_nmol(reg.dose) / (d.pk.clearance * reg.interval)
+    f = d.pk.dose_fraction(reg.release)
+    expected = f * d.mg_to_nmol(reg.dose) / (d.pk.clearance * reg.interval)
     assert ss.cavg == pytest.approx(expected, rel=2e-4)
     assert ss.cmin <= ss.cavg <= ss.cmax
 
@@ -88,7 +91,7 @@ def test_two_compartment_matches_scipy(release):
     d = LIB.get("upadacitinib")
     reg = Regimen("test", 15.0, 24.0, release)
     K = system_matrix(d.pk)
-    amount = d.pk.bioavailability * d.mg_to_nmol(reg.dose)
+    amount = d.pk.dose_fraction(release) * d.mg_to_nmol(reg.dose)
     t_eval = np.linspace(0, 48, 97)
     starts = reg.dose_times(2) + d.pk.lag
     y = np.zeros(3)
@@ -113,7 +116,7 @@ def test_extended_release_keeps_exposure_and_lowers_peak():
     d = LIB.get("upadacitinib")
     ir, er = (replace(d.regimen("15 mg QD"), release=r) for r in ("immediate", "extended"))
     s_ir, s_er = steady_state(d, ir), steady_state(d, er)
-    assert s_er.cavg == pytest.approx(s_ir.cavg, rel=1e-4)
+    assert s_er.cavg == pytest.approx(d.pk.er_relative_bioavailability * s_ir.cavg, rel=1e-4)
     assert s_er.cmax < s_ir.cmax
 
 
@@ -122,3 +125,68 @@ def test_rate_constants_two_compartment():
     k = rate_constants(d.pk)
     assert k["k12"] * d.pk.volume == pytest.approx(d.pk.intercompartmental_clearance)
     assert k["k21"] * d.pk.peripheral_volume == pytest.approx(d.pk.intercompartmental_clearance)
+
+
+def _ode_reference(K, amount, starts, t_eval):
+    """Bolus doses of ``amount`` into state 0 at ``starts``; scipy DOP853 on dA/dt = K A."""
+    y, out = np.zeros(K.shape[0]), []
+    edges = sorted({0.0, float(t_eval[-1]) + 1e-9, *starts})
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        if np.any(np.isclose(starts, a)):
+            y = y + np.eye(K.shape[0])[0] * amount
+        sel = t_eval[(t_eval >= a) & (t_eval < b)]
+        sol = solve_ivp(lambda _, x: K @ x, (a, b), y, method="DOP853",
+                        t_eval=np.append(sel, b), rtol=1e-11, atol=1e-12)  # fmt: skip
+        out.append(sol.y[:, :-1])
+        y = sol.y[:, -1]
+    return np.concatenate(out, axis=1)
+
+
+def test_metabolite_closed_form_matches_scipy():
+    """Filgotinib (2 compartments) + GS-829845 fed by the parent's elimination, vs DOP853."""
+    d = LIB.get("filgotinib")
+    reg = d.regimen("200 mg QD")
+    met = d.metabolites["GS-829845"]
+    K = system_matrix(d.pk, "immediate", [met])
+    assert K.shape == (4, 4) and K[3, 1] == pytest.approx(d.pk.clearance / d.pk.volume)
+    t = np.linspace(0, 72, 145)
+    ref = _ode_reference(K, d.mg_to_nmol(reg.dose), reg.dose_times(3), t)
+    got = ligand_concentrations(d, reg, t, days=3)
+    np.testing.assert_allclose(got["filgotinib"], ref[1] / d.pk.volume, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(got["GS-829845"], ref[3] / met.pk.volume, rtol=1e-6, atol=1e-9)
+    # the parent is unchanged by the metabolite compartment
+    np.testing.assert_allclose(got["filgotinib"], concentration(d, reg, t, days=3), rtol=1e-9)
+
+
+def test_metabolite_steady_state_mass_balance():
+    """At steady state the metabolite's AUC over one interval is fm F Dose / CL_m (mol), and
+    steady_state=True equals the profile after many doses."""
+    d = LIB.get("filgotinib")
+    reg = d.regimen("200 mg QD")
+    met = d.metabolites["GS-829845"]
+    grid = np.linspace(0, 24, 4801)
+    grid[-1] = 24 * (1 - 1e-12)
+    ss = ligand_concentrations(d, reg, grid, steady_state=True)["GS-829845"]
+    auc = np.trapezoid(ss, grid)
+    expected = met.pk.fraction_formed * d.mg_to_nmol(reg.dose) / met.pk.clearance
+    assert auc == pytest.approx(expected, rel=1e-4)
+    late = ligand_concentrations(d, reg, grid[:-1] + 24 * 40, days=41)["GS-829845"]
+    np.testing.assert_allclose(late, ss[:-1], rtol=1e-6)
+
+
+def test_exposure_metrics_against_closed_forms():
+    """One compartment: terminal half-life ln2 / min(k, ka), AUC_tau = F Dose / CL, accumulation
+    AUC_tau,ss / AUC_0-tau after the first dose (Bateman integral), Cmax in ng/mL from nM."""
+    d = LIB.get("deucravacitinib")
+    reg = d.regimen("6 mg QD")
+    m = exposure_metrics(d, reg)["deucravacitinib"]
+    k = d.pk.clearance / d.pk.volume
+    assert m["half_life"] == pytest.approx(np.log(2) / min(k, d.pk.ka))
+    auc = d.pk.bioavailability * reg.dose * 1e6 / d.pk.clearance  # ng*h/L
+    assert m["auc_tau"] == pytest.approx(auc * 1e-3, rel=1e-4)
+    ss = steady_state(d, reg)
+    assert m["cmax"] == pytest.approx(ss.cmax * d.molecular_weight * 1e-3, rel=1e-6)
+    # AUC_tau,ss = F D / CL; first dose: AUC_0-tau = F D / CL (1 - (ka e^-k t - k e^-ka t)/(ka - k))
+    ka, tau = d.pk.ka, reg.interval
+    first = 1 - (ka * np.exp(-k * tau) - k * np.exp(-ka * tau)) / (ka - k)
+    assert m["accumulation"] == pytest.approx(1 / first, rel=1e-4)

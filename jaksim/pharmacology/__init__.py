@@ -6,8 +6,9 @@
 experiments. See docs/pharmacology.md.
 """
 
-from .apply import dosing_protocol, drug_targets, with_drug
-from .library import Drug, DrugLibrary, load_library
+from .apply import dosing_protocol, drug_targets, metabolite_species, with_drug
+from .library import Drug, DrugLibrary, load_library, sample_pk
+from .pk import exposure_metrics, ligand_concentrations
 from .regimens import Regimen
 
 __all__ = [
@@ -18,4 +19,8 @@ __all__ = [
     "with_drug",
     "dosing_protocol",
     "drug_targets",
+    "metabolite_species",
+    "sample_pk",
+    "ligand_concentrations",
+    "exposure_metrics",
 ]

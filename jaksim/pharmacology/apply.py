@@ -32,7 +32,9 @@ Added symbols (all in the model's units):
 * with a regimen: compartment ``pk``, species ``pk_depot``, ``pk_central``[, ``pk_peripheral``]
   in nM of central-volume equivalents (amount / V), parameters ``pk_ka``, ``pk_k10``,
   ``pk_k12``, ``pk_k21`` and the zero-order release rate ``pk_input`` that
-  :func:`dosing_protocol` switches on and off.
+  :func:`dosing_protocol` switches on and off; per active metabolite a species
+  ``pk_met_<id>`` (nM, its own volume; :func:`metabolite_species`) formed at ``pk_kf_<id>`` x
+  ``pk_central`` and eliminated at ``pk_kme_<id>`` (``drug_conc`` stays the parent).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ __all__ = [
     "with_drug",
     "ligand_prefix",
     "dosing_protocol",
+    "metabolite_species",
     "drug_targets",
     "potency_parameters",
     "EXCHANGE",
@@ -318,7 +321,7 @@ def _pk_components(model: Model, drug: Drug, regimen: Regimen):
         raise ValueError(f"drug {drug.id!r} has no PK parameters; cannot add regimen")
     t_unit, conc = model.time_unit, model.concentration_unit
     per_t = convert(1.0, "1/h", f"1/{t_unit}")
-    k = rate_constants(drug.pk)
+    k = rate_constants(drug.pk, regimen.release)
     src = f"drugs.toml: {drug.id} pk"
     comp = Compartment("pk", 1.0, model.volume_unit, assumed="PK states are in nM of central V")
     names = ["pk_depot", "pk_central"] + (["pk_peripheral"] if k["k12"] > 0 else [])
@@ -346,7 +349,33 @@ def _pk_components(model: Model, drug: Drug, regimen: Regimen):
             Reaction("pk_redistribution", (("pk_peripheral", 1.0),), (("pk_central", 1.0),),
                      "pk_k21*pk_peripheral", compartment="pk"),
         ]  # fmt: skip
+    for mid, met in drug.metabolites.items():
+        # metabolite in nM of its own volume: formation k10*fm*A_c/V_m = k10*fm*(V/V_m)*C_c
+        sid, tag = metabolite_species(mid), metabolite_species(mid).removeprefix("pk_met_")
+        msrc = f"drugs.toml: {drug.id} metabolites.{mid} pk"
+        species.append(Species(sid, "pk", 0.0, conc, assumed="drug-naive start"))
+        kf = met.pk.fraction_formed * k["k10"] * drug.pk.volume / met.pk.volume
+        params += [
+            Parameter(f"pk_kf_{tag}", kf * per_t, f"1/{t_unit}", source=msrc),
+            Parameter(f"pk_kme_{tag}", met.pk.clearance / met.pk.volume * per_t, f"1/{t_unit}",
+                      source=msrc),
+        ]  # fmt: skip
+        rx += [
+            Reaction(f"pk_formation_{tag}", (), ((sid, 1.0),), f"pk_kf_{tag}*pk_central",
+                     compartment="pk"),
+            Reaction(f"pk_elimination_{tag}", ((sid, 1.0),), (), f"pk_kme_{tag}*{sid}",
+                     compartment="pk"),
+        ]  # fmt: skip
     return comp, species, rx, params
+
+
+def metabolite_species(metabolite_id: str) -> str:
+    """Species id of a metabolite's plasma concentration in a model built with a regimen,
+    ``pk_met_<id>`` with non-identifier characters replaced by ``_`` (``GS-829845`` ->
+    ``pk_met_GS_829845``)."""
+    import re
+
+    return "pk_met_" + re.sub(r"[^A-Za-z0-9_]", "_", metabolite_id)
 
 
 def dosing_protocol(
@@ -388,7 +417,7 @@ def dosing_protocol(
     ev = dose_events(
         reg,
         nmol_per_mg=1e6 / d.molecular_weight,
-        bioavailability=d.pk.bioavailability,
+        bioavailability=d.pk.dose_fraction(reg.release),
         lag=d.pk.lag,
         er_duration=d.pk.er_duration,
         days=days,

@@ -26,6 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..spec.errors import ModelError, UnitError, did_you_mean
 from ..spec.units import convert
 from .regimens import Regimen
@@ -34,6 +36,9 @@ __all__ = [
     "JAKS",
     "Quantity",
     "PKParams",
+    "MetabolitePK",
+    "Metabolite",
+    "PKReference",
     "PublishedPotency",
     "PotencyAnchor",
     "PotencyRatio",
@@ -41,12 +46,14 @@ __all__ = [
     "DrugLibrary",
     "load_library",
     "default_library_path",
+    "sample_pk",
 ]
 
 JAKS = ("JAK1", "JAK2", "JAK3", "TYK2")
 MECHANISMS = ("atp_competitive", "allosteric_jh2", "receptor_block")
 PK_MODELS = ("one_compartment", "two_compartment")
 CONFIDENCE = ("READ", "READ-2ND", "DERIVED", "MEMORY", "ASSUMED")
+_DISPOSITION = ("clearance", "volume", "peripheral_volume", "intercompartmental_clearance")
 
 
 @dataclass(frozen=True)
@@ -59,15 +66,22 @@ class Quantity:
     assumed: str = ""
     confidence: str = ""
     apparent: bool = False  # PK: an apparent (divided by F) clearance / volume
+    cv: float | None = None  # inter-individual variability (CV, fraction) from a popPK
+    range: tuple[float, float] | None = None  # reported CI / range, in ``units``
 
 
 @dataclass(frozen=True)
 class PKParams:
     """Oral / SC absorption PK (working units h, L, 1/h).
 
-    ``clearance`` and volumes are apparent (CL/F, V/F) when the source gives them so; then
-    ``bioavailability`` is 1. ``er_duration`` (h) is the zero-order release time of the
-    extended-release form (None: no ER form).
+    ``clearance`` and volumes are apparent (CL/F, V/F) when the source gives them so
+    (``apparent``); F is then already inside them and must not be applied again, so
+    ``bioavailability`` - the fraction of each dose that enters the depot - is 1 and the
+    published absolute F is kept, for information only, in ``absolute_bioavailability``.
+    ``er_duration`` (h) is the zero-order release time of the extended-release form (None: no
+    ER form); ``er_ka`` (1/h) the first-order absorption of the ER form out of its depot
+    (None: ``ka``); ``er_relative_bioavailability`` the ER form's F relative to immediate
+    release (it multiplies ``bioavailability`` for extended-release doses).
     """
 
     model: str
@@ -79,7 +93,77 @@ class PKParams:
     peripheral_volume: float = 0.0
     intercompartmental_clearance: float = 0.0
     er_duration: float | None = None
+    er_ka: float | None = None
+    er_relative_bioavailability: float = 1.0
+    apparent: bool = False
+    absolute_bioavailability: float | None = None
     quantities: dict[str, Quantity] = field(default_factory=dict, compare=False, repr=False)
+
+    def dose_fraction(self, release: str = "immediate") -> float:
+        """Fraction of a dose that enters the depot: F (1 with apparent CL/F, V/F), times the
+        ER form's relative F for extended release."""
+        rel = self.er_relative_bioavailability if release == "extended" else 1.0
+        return self.bioavailability * rel
+
+    def absorption_rate(self, release: str = "immediate") -> float:
+        """First-order absorption rate constant (1/h) out of the depot for ``release``."""
+        return self.er_ka if release == "extended" and self.er_ka else self.ka
+
+
+@dataclass(frozen=True)
+class MetabolitePK:
+    """Linear PK of a metabolite formed from the parent's elimination (working units h, L).
+
+    A fraction ``fraction_formed`` of the parent's elimination flux (mol/mol) enters the
+    metabolite, which is eliminated with ``clearance`` from ``volume``. When clearance and
+    volume are apparent (CL_m/fm, V_m/fm: what a popPK fit of the metabolite alone gives),
+    fm is inside them, so ``fraction_formed`` is 1 (the published fm, if any, is kept in
+    ``published_fraction_formed``): the same "apply once" rule as F for the parent.
+    """
+
+    fraction_formed: float
+    clearance: float
+    volume: float
+    apparent: bool = False
+    published_fraction_formed: float | None = None
+    quantities: dict[str, Quantity] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Metabolite:
+    """An active metabolite: its binding, PK and in-cell potency relative to the parent.
+
+    ``potency_relative[JAK]`` is IC50_metabolite / IC50_parent in cells (10 = ten-fold
+    weaker); the lead wires it into occupancy, this module only carries it.
+    """
+
+    id: str
+    name: str
+    molecular_weight: float  # g/mol
+    fraction_unbound: float
+    pk: MetabolitePK
+    potency_relative: dict[str, Quantity] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PKReference:
+    """Published steady-state exposure of one analyte at one regimen, for testing only.
+
+    Never used to set a parameter (docs/pharmacology.md, "PK against labels"). Quantities in
+    ng/mL (``cmax``, ``cmin``), ng*h/mL (``auc_tau``), h (``half_life``, ``tmax``) and
+    dimensionless (``accumulation``; ``auc_ratio``, a metabolite's AUC_tau over the parent's,
+    both in ng*h/mL); ``miss`` is the diagnosis of a known miss (> 20 %)
+    that the label test marks as a strict xfail.
+    """
+
+    regimen: str
+    analyte: str
+    source: str
+    population: str = ""
+    confidence: str = ""
+    metrics: dict[str, Quantity] = field(default_factory=dict)
+    miss: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,6 +225,8 @@ class Drug:
     ratios: dict[str, PotencyRatio] = field(default_factory=dict)
     pk: PKParams | None = None
     regimens: dict[str, Regimen] = field(default_factory=dict)
+    metabolites: dict[str, Metabolite] = field(default_factory=dict)
+    pk_reference: tuple[PKReference, ...] = ()
     target: str = ""
     receptor_kd: float | None = None
     aliases: tuple[str, ...] = ()
@@ -215,6 +301,69 @@ class DrugLibrary:
         return replace(self, drugs={**self.drugs, drug.id: replace(drug, cellular=cellular)})
 
 
+_PK_FIELDS = (
+    "ka", "clearance", "volume", "lag", "peripheral_volume", "intercompartmental_clearance",
+    "er_duration", "er_ka",
+)  # fmt: skip
+
+
+def _lognormal(q: Quantity | None, z: float) -> float | None:
+    """``value * exp(omega z)`` with ``omega^2 = ln(1 + cv^2)`` (popPK exponential eta, so the
+    typical value is the median); the value itself without a ``cv``."""
+    if q is None:
+        return None
+    if not q.cv:
+        return q.value
+    return q.value * float(np.exp(np.sqrt(np.log1p(q.cv**2)) * z))
+
+
+def sample_pk(drug: Drug, n: int, rng: np.random.Generator) -> list[Drug]:
+    """``n`` copies of ``drug`` whose PK parameters are drawn from their popPK variability.
+
+    Every PK value with a ``cv`` (parent and metabolites) is log-normal around its typical
+    value: ``P_i = P * exp(eta)``, ``eta ~ N(0, ln(1 + cv^2))``, independent between
+    parameters (the sources give no correlations here); values without ``cv`` are fixed.
+    Bioavailability is capped at 1.
+
+    Parameters
+    ----------
+    drug : Drug
+        A library drug with PK.
+    n : int
+        Number of virtual subjects.
+    rng : numpy.random.Generator
+        Seeded generator (``np.random.default_rng(seed)``) for reproducible populations.
+
+    Returns
+    -------
+    list of Drug
+        Same drug with per-subject ``pk`` and metabolite ``pk``; feed each to
+        :func:`jaksim.pharmacology.pk.ligand_concentrations` or ``steady_state``.
+    """
+    if drug.pk is None:
+        raise ValueError(f"drug {drug.id!r} has no PK parameters")
+    out = []
+    for _ in range(n):
+        q = drug.pk.quantities
+        new = {k: _lognormal(q.get(k), rng.standard_normal()) for k in _PK_FIELDS if k in q}
+        pk = replace(drug.pk, **new)
+        if "bioavailability" in q and not drug.pk.apparent:
+            pk = replace(
+                pk,
+                bioavailability=min(1.0, _lognormal(q["bioavailability"], rng.standard_normal())),
+            )
+        mets = {}
+        for mid, met in drug.metabolites.items():
+            mq = met.pk.quantities
+            mpk = replace(
+                met.pk,
+                **{k: _lognormal(mq[k], rng.standard_normal()) for k in ("clearance", "volume")},
+            )
+            mets[mid] = replace(met, pk=mpk)
+        out.append(replace(drug, pk=pk, metabolites=mets))
+    return out
+
+
 def default_library_path() -> Path:
     """The shipped ``models/drugs.toml`` (source tree or installed wheel)."""
     from ..io.registry import shipped_root
@@ -275,7 +424,7 @@ class _Reader:
 
         ``sourced=False`` for values whose source is their parent's (a regimen's dose).
         """
-        keys = {"value", "units", "source", "assumed", "confidence", "apparent"}
+        keys = {"value", "units", "source", "assumed", "confidence", "apparent", "cv", "range"}
         if not isinstance(data, dict):
             raise self.error(where, f"expected {{ value = ..., units = {unit!r} }}, got {data!r}")
         self.table(data, where, keys, {"value", "units"})
@@ -295,6 +444,16 @@ class _Reader:
             raise self.error(
                 f"{where}.units", f"{exc.message} (expected a unit of {unit})"
             ) from None
+        cv = data.get("cv")
+        if cv is not None and (isinstance(cv, bool) or not isinstance(cv, int | float) or cv < 0):
+            raise self.error(f"{where}.cv", f"expected a coefficient of variation >= 0, got {cv!r}")
+        rng = data.get("range")
+        if rng is not None:
+            ok = isinstance(rng, list) and len(rng) == 2
+            ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in rng)
+            if not ok or rng[0] > rng[1]:
+                raise self.error(f"{where}.range", f"expected [low, high], got {rng!r}")
+            rng = tuple(convert(float(v), data["units"], unit) for v in rng)
         return Quantity(
             converted,
             unit,
@@ -302,6 +461,8 @@ class _Reader:
             data.get("assumed", ""),
             conf,
             bool(data.get("apparent", False)),
+            None if cv is None else float(cv),
+            rng,
         )
 
     def library(self, data: dict) -> DrugLibrary:
@@ -325,7 +486,7 @@ class _Reader:
         allowed = {
             "name", "aliases", "mechanism", "molecular_weight", "fraction_unbound", "enzymatic",
             "cellular", "published", "pk", "regimens", "target", "receptor", "note", "anchors",
-            "ratios",
+            "ratios", "metabolites", "pk_reference",
         }  # fmt: skip
         self.table(tab, where, allowed, {"mechanism", "molecular_weight", "fraction_unbound"})
         mech = tab["mechanism"]
@@ -374,6 +535,19 @@ class _Reader:
                     "a JAK set by an anchor or ratio needs its derived value here (run "
                     "`python -m jaksim.pharmacology.derive` and copy the printed values)",
                 )
+        raw_m = tab.get("metabolites", {})
+        mtab = self.table(
+            raw_m, f"{where}.metabolites", set(raw_m) if isinstance(raw_m, dict) else set()
+        )
+        if mtab and pk is None:
+            raise self.error(f"{where}.metabolites", "metabolites need the parent's [pk]")
+        metabolites = {
+            m: self.metabolite(m, mt, f"{where}.metabolites.{m}") for m, mt in mtab.items()
+        }
+        refs = tuple(
+            self.pk_reference(r, f"{where}.pk_reference[{i}]", name, regimens, metabolites)
+            for i, r in enumerate(tab.get("pk_reference", []))
+        )
         return Drug(
             id=name,
             name=tab.get("name", name),
@@ -390,6 +564,8 @@ class _Reader:
             ratios=ratios,
             pk=pk,
             regimens=regimens,
+            metabolites=metabolites,
+            pk_reference=refs,
             target=target,
             receptor_kd=kd,
             aliases=tuple(tab.get("aliases", ())),
@@ -400,12 +576,13 @@ class _Reader:
         units = {
             "ka": "1/h", "lag": "h", "bioavailability": "dimensionless", "clearance": "L/h",
             "volume": "L", "peripheral_volume": "L", "intercompartmental_clearance": "L/h",
-            "er_duration": "h",
+            "er_duration": "h", "er_ka": "1/h", "er_relative_bioavailability": "dimensionless",
         }  # fmt: skip
         self.table(tab, where, {"model", *units}, {"model", "ka", "clearance", "volume"})
         if tab["model"] not in PK_MODELS:
             raise self.error(f"{where}.model", f"{tab['model']!r} is not one of {PK_MODELS}")
         q = {k: self.quantity(tab[k], f"{where}.{k}", u) for k, u in units.items() if k in tab}
+        apparent = self.apparent_flag(q, where, _DISPOSITION)
         two = tab["model"] == "two_compartment"
         for key in ("peripheral_volume", "intercompartmental_clearance"):
             if two != (key in q):
@@ -417,10 +594,25 @@ class _Reader:
         f = q["bioavailability"].value if "bioavailability" in q else 1.0
         if not 0 < f <= 1:
             raise self.error(f"{where}.bioavailability", f"must be in (0, 1], got {f}")
+        for key in ("er_ka", "er_relative_bioavailability"):
+            if key in q and "er_duration" not in q:
+                raise self.error(
+                    f"{where}.{key}", f"{key} is for the extended-release form: add er_duration"
+                )
+        f_er = q["er_relative_bioavailability"].value if "er_relative_bioavailability" in q else 1.0
+        if not 0 < f_er <= 1:
+            raise self.error(
+                f"{where}.er_relative_bioavailability", f"must be in (0, 1], got {f_er}"
+            )
         return PKParams(
             model=tab["model"],
             ka=q["ka"].value,
-            bioavailability=f,
+            # F is applied once: apparent CL/F and V/F already contain it
+            bioavailability=1.0 if apparent else f,
+            apparent=apparent,
+            absolute_bioavailability=q["bioavailability"].value if "bioavailability" in q else None,
+            er_ka=q["er_ka"].value if "er_ka" in q else None,
+            er_relative_bioavailability=f_er,
             clearance=q["clearance"].value,
             volume=q["volume"].value,
             lag=q["lag"].value if "lag" in q else 0.0,
@@ -428,6 +620,121 @@ class _Reader:
             intercompartmental_clearance=q["intercompartmental_clearance"].value if two else 0.0,
             er_duration=q["er_duration"].value if "er_duration" in q else None,
             quantities=q,
+        )
+
+    def apparent_flag(self, q: dict[str, Quantity], where: str, disposition: tuple) -> bool:
+        """Whether the disposition parameters are apparent; all of them or none."""
+        for key, qq in q.items():
+            if qq.apparent and key not in disposition:
+                raise self.error(
+                    f"{where}.{key}.apparent", f"only {list(disposition)} can be apparent"
+                )
+        flags = {k: q[k].apparent for k in disposition if k in q}
+        if len(set(flags.values())) > 1:
+            raise self.error(
+                where,
+                "clearances and volumes must be all apparent (CL/F, V/F) or all absolute, got "
+                + ", ".join(f"{k}: apparent={v}" for k, v in flags.items()),
+            )
+        return any(flags.values())
+
+    def metabolite(self, mid: str, tab: Any, where: str) -> Metabolite:
+        self.table(
+            tab, where,
+            {"name", "molecular_weight", "fraction_unbound", "pk", "potency_relative", "note"},
+            {"molecular_weight", "fraction_unbound", "pk"},
+        )  # fmt: skip
+        fu = self.quantity(tab["fraction_unbound"], f"{where}.fraction_unbound", "dimensionless")
+        if not 0 < fu.value <= 1:
+            raise self.error(f"{where}.fraction_unbound", f"must be in (0, 1], got {fu.value}")
+        units = {"fraction_formed": "dimensionless", "clearance": "L/h", "volume": "L"}
+        ptab = self.table(tab["pk"], f"{where}.pk", set(units), {"clearance", "volume"})
+        q = {k: self.quantity(ptab[k], f"{where}.pk.{k}", u) for k, u in units.items() if k in ptab}
+        apparent = self.apparent_flag(q, f"{where}.pk", ("clearance", "volume"))
+        for key in ("clearance", "volume"):
+            if q[key].value <= 0:
+                raise self.error(f"{where}.pk.{key}", f"must be > 0, got {q[key].value}")
+        fm = q["fraction_formed"].value if "fraction_formed" in q else None
+        if fm is None and not apparent:
+            raise self.error(
+                f"{where}.pk.fraction_formed",
+                "needed unless clearance and volume are apparent (CL_m/fm, V_m/fm)",
+            )
+        if fm is not None and not 0 < fm <= 1:
+            raise self.error(f"{where}.pk.fraction_formed", f"must be in (0, 1], got {fm}")
+        rtab = self.table(tab.get("potency_relative", {}), f"{where}.potency_relative", set(JAKS))
+        rel = {
+            j: self.quantity(v, f"{where}.potency_relative.{j}", "dimensionless")
+            for j, v in rtab.items()
+        }
+        for j, v in rel.items():
+            if v.value <= 0:
+                raise self.error(f"{where}.potency_relative.{j}", f"must be > 0, got {v.value}")
+        pk = MetabolitePK(
+            # fm is applied once: apparent CL_m/fm and V_m/fm already contain it
+            fraction_formed=1.0 if apparent else float(fm),
+            clearance=q["clearance"].value,
+            volume=q["volume"].value,
+            apparent=apparent,
+            published_fraction_formed=fm,
+            quantities=q,
+        )
+        return Metabolite(
+            id=mid,
+            name=tab.get("name", mid),
+            molecular_weight=self.quantity(
+                tab["molecular_weight"], f"{where}.molecular_weight", "g/mol"
+            ).value,
+            fraction_unbound=fu.value,
+            pk=pk,
+            potency_relative=rel,
+            note=tab.get("note", ""),
+        )
+
+    def pk_reference(
+        self, tab: Any, where: str, drug: str, regimens: dict, metabolites: dict
+    ) -> PKReference:
+        units = {
+            "cmax": "ng/mL", "cmin": "ng/mL", "auc_tau": "ng*h/mL", "half_life": "h",
+            "tmax": "h", "accumulation": "dimensionless", "auc_ratio": "dimensionless",
+        }  # fmt: skip
+        self.table(
+            tab, where,
+            {"regimen", "analyte", "population", "source", "confidence", "miss", *units},
+            {"regimen", "source"},
+        )  # fmt: skip
+        if tab["regimen"] not in regimens:
+            raise self.error(
+                f"{where}.regimen",
+                f"{tab['regimen']!r}{did_you_mean(tab['regimen'], regimens)}: not a regimen of "
+                f"{drug}",
+            )
+        analyte = tab.get("analyte", drug)
+        if analyte != drug and analyte not in metabolites:
+            raise self.error(f"{where}.analyte", f"{analyte!r}: neither {drug} nor a metabolite")
+        conf = tab.get("confidence", "")
+        if conf and conf not in CONFIDENCE:
+            raise self.error(f"{where}.confidence", f"{conf!r} is not one of {CONFIDENCE}")
+        metrics = {
+            k: self.quantity(tab[k], f"{where}.{k}", u, sourced=False)
+            for k, u in units.items()
+            if k in tab
+        }
+        if not metrics:
+            raise self.error(where, f"give at least one of {sorted(units)}")
+        if "auc_ratio" in metrics and analyte == drug:
+            raise self.error(
+                f"{where}.auc_ratio", "auc_ratio (metabolite/parent) needs a metabolite analyte"
+            )
+        miss = self.table(tab.get("miss", {}), f"{where}.miss", set(metrics))
+        return PKReference(
+            regimen=tab["regimen"],
+            analyte=analyte,
+            source=tab["source"],
+            population=tab.get("population", ""),
+            confidence=conf,
+            metrics=metrics,
+            miss={k: str(v) for k, v in miss.items()},
         )
 
     def regimen(self, tab: Any, where: str, name: str, pk: PKParams | None) -> Regimen:

@@ -20,11 +20,12 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .library import Drug, PKParams
+from .library import Drug, Metabolite, PKParams
 from .regimens import DoseEvents, Regimen, dose_events
 
 __all__ = [
@@ -35,49 +36,77 @@ __all__ = [
     "steady_state",
     "accumulation_ratio",
     "nM_to_ng_per_mL",
+    "ligand_concentrations",
+    "exposure_metrics",
 ]
 
 
-def rate_constants(pk: PKParams) -> dict[str, float]:
-    """First-order rate constants (1/h): ``ka``, ``k10`` = CL/V, ``k12`` = Q/V, ``k21`` = Q/V2."""
-    k = {"ka": pk.ka, "k10": pk.clearance / pk.volume, "k12": 0.0, "k21": 0.0}
+def rate_constants(pk: PKParams, release: str = "immediate") -> dict[str, float]:
+    """First-order rate constants (1/h): ``ka`` (of the ``release`` form), ``k10`` = CL/V,
+    ``k12`` = Q/V, ``k21`` = Q/V2."""
+    k = {"ka": pk.absorption_rate(release), "k10": pk.clearance / pk.volume, "k12": 0.0,
+         "k21": 0.0}  # fmt: skip
     if pk.model == "two_compartment":
         k["k12"] = pk.intercompartmental_clearance / pk.volume
         k["k21"] = pk.intercompartmental_clearance / pk.peripheral_volume
     return k
 
 
-def system_matrix(pk: PKParams) -> np.ndarray:
-    """``K`` (1/h) of ``dA/dt = K A`` over amounts (depot, central[, peripheral])."""
-    k = rate_constants(pk)
+def system_matrix(
+    pk: PKParams, release: str = "immediate", metabolites: Sequence[Metabolite] = ()
+) -> np.ndarray:
+    """``K`` (1/h) of ``dA/dt = K A`` over amounts (depot, central[, peripheral], m_1, ...).
+
+    Metabolite ``m`` (nmol, 1 mol per mol of parent converted) is formed from the fraction
+    ``fm`` of the parent's elimination flux ``k10 A_c`` and eliminated at ``CL_m / V_m``; it
+    does not feed back on the parent, so the parent rows are those of the parent alone.
+    """
+    k = rate_constants(pk, release)
     if pk.model == "one_compartment":
-        return np.array([[-k["ka"], 0.0], [k["ka"], -k["k10"]]])
-    return np.array(
-        [
-            [-k["ka"], 0.0, 0.0],
-            [k["ka"], -(k["k10"] + k["k12"]), k["k21"]],
-            [0.0, k["k12"], -k["k21"]],
-        ]
-    )
+        parent = np.array([[-k["ka"], 0.0], [k["ka"], -k["k10"]]])
+    else:
+        parent = np.array(
+            [
+                [-k["ka"], 0.0, 0.0],
+                [k["ka"], -(k["k10"] + k["k12"]), k["k21"]],
+                [0.0, k["k12"], -k["k21"]],
+            ]
+        )
+    n_p, n_m = parent.shape[0], len(metabolites)
+    K = np.zeros((n_p + n_m, n_p + n_m))
+    K[:n_p, :n_p] = parent
+    for i, met in enumerate(metabolites):
+        K[n_p + i, 1] = met.pk.fraction_formed * k["k10"]
+        K[n_p + i, n_p + i] = -met.pk.clearance / met.pk.volume
+    return K
 
 
-def _modes(pk: PKParams) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (n,) and the central-row weights W (n,) with ``A_c(t) = sum W_i e^{l_i t}``
-    after a unit amount put in the depot at t = 0."""
-    K = system_matrix(pk)
+def _modes_rows(K: np.ndarray, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (n,) and weights W (len(rows), n) with ``A_r(t) = sum_i W_ri e^{l_i t}``
+    after a unit amount put in the depot (state 0) at t = 0."""
     lam, vec = np.linalg.eig(K)
     gaps = np.abs(lam[:, None] - lam[None, :])[~np.eye(lam.size, dtype=bool)]
     if gaps.min() < 1e-9 * np.abs(lam).max():
         raise ValueError(
-            "ka equals a disposition rate constant: the closed form is singular here; "
-            "change ka by a small amount or simulate the PK species with the ODE solver"
+            "two rate constants of the PK system coincide (e.g. ka equals a disposition or "
+            "metabolite elimination rate): the closed form is singular here; change one by a "
+            "small amount or simulate the PK species with the ODE solver"
         )
     coef = np.linalg.solve(vec, np.eye(K.shape[0])[:, 0])  # depot unit vector in eigenbasis
-    return lam.real, (vec[1, :] * coef).real
+    return lam.real, (vec[list(rows), :] * coef).real
+
+
+def _modes(pk: PKParams, release: str = "immediate") -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (n,) and the central-row weights W (n,) of the parent alone."""
+    lam, w = _modes_rows(system_matrix(pk, release), [1])
+    return lam, w[0]
 
 
 def _superpose(t: np.ndarray, ev: DoseEvents, lam: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Central amount (nmol) at times ``t`` (h) from all events, shape (n_t,)."""
+    """Amount (nmol) at times ``t`` (h) from all events: shape (n_t,) for weights ``w`` (n,),
+    (n_rows, n_t) for weights (n_rows, n)."""
+    if w.ndim == 2:
+        return np.stack([_superpose(t, ev, lam, row) for row in w])
     t = np.asarray(t, dtype=float)[:, None, None]
     out = np.zeros(t.shape[0])
     if ev.bolus_times.size:
@@ -101,7 +130,7 @@ def _events(drug: Drug, regimen: Regimen, days: float) -> DoseEvents:
     return dose_events(
         regimen,
         nmol_per_mg=1e6 / drug.molecular_weight,
-        bioavailability=pk.bioavailability,
+        bioavailability=pk.dose_fraction(regimen.release),
         lag=pk.lag,
         er_duration=pk.er_duration,
         days=days,
@@ -126,7 +155,7 @@ def concentration(drug: Drug, regimen: Regimen, t: np.ndarray, *, days: float | 
     """
     t = np.atleast_1d(np.asarray(t, dtype=float))
     pk = _require_pk(drug)
-    lam, w = _modes(pk)
+    lam, w = _modes(pk, regimen.release)
     n_days = days if days is not None else (t.max() + 1e-9) / 24.0
     return _superpose(t, _events(drug, regimen, n_days), lam, w) / pk.volume
 
@@ -154,7 +183,7 @@ def steady_state(
     ``cavg`` is the trapezoid average over a fine grid of the interval.
     """
     pk = _require_pk(drug)
-    lam, w = _modes(pk)
+    lam, w = _modes(pk, regimen.release)
     tau = regimen.interval
     n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(lam).min() * tau))) + 1
     offset = n_past * tau
@@ -167,10 +196,110 @@ def steady_state(
     return SteadyState(t_out, c_out, float(c_grid.max()), float(c_grid.min()), cavg)
 
 
-def accumulation_ratio(pk: PKParams, interval: float) -> float:
+def accumulation_ratio(pk: PKParams, interval: float, release: str = "immediate") -> float:
     """``1 / (1 - exp(-k tau))`` for the terminal (slowest) rate constant k (1/h)."""
-    lam, _ = _modes(pk)
+    lam, _ = _modes(pk, release)
     return float(1.0 / (1.0 - np.exp(-np.abs(lam).min() * interval)))
+
+
+def _ligand_system(drug: Drug, release: str):
+    """Eigenvalues, weights (rows: parent central, each metabolite) and volumes (L)."""
+    pk = _require_pk(drug)
+    mets = list(drug.metabolites.values())
+    K = system_matrix(pk, release, mets)
+    n_p = K.shape[0] - len(mets)
+    lam, w = _modes_rows(K, [1, *range(n_p, K.shape[0])])
+    volumes = np.array([pk.volume] + [m.pk.volume for m in mets])
+    return lam, w, volumes
+
+
+def ligand_concentrations(
+    drug: Drug,
+    regimen: Regimen,
+    t: np.ndarray,
+    *,
+    steady_state: bool = False,
+    days: float | None = None,
+    tol: float = 1e-9,
+) -> dict[str, np.ndarray]:
+    """Total plasma concentrations (nM) of the parent and of each active metabolite.
+
+    The parent's linear PK is extended by one compartment per metabolite, fed by the fraction
+    ``fm`` of the parent's elimination (:func:`system_matrix`); the closed form superposes the
+    same single-dose responses as :func:`concentration`.
+
+    Parameters
+    ----------
+    drug : Drug
+        Library drug (its ``metabolites`` are included).
+    regimen : Regimen
+        Dose, interval, release form.
+    t : array, shape (n_t,)
+        Times (h) after the first dose, or (``steady_state=True``) after a dose at steady
+        state (taken modulo the interval).
+    steady_state : bool
+        Superpose enough past doses for the slowest mode of parent *and* metabolites to decay
+        below ``tol``.
+    days : float, optional
+        Dosing duration from the first dose; default: doses continue through ``max(t)``.
+
+    Returns
+    -------
+    dict
+        ``{drug.id: c_parent, metabolite_id: c_m, ...}``, arrays of shape (n_t,) in nM.
+    """
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    lam, w, volumes = _ligand_system(drug, regimen.release)
+    if steady_state:
+        tau = regimen.interval
+        n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(lam).min() * tau))) + 1
+        offset = n_past * tau
+        events = _events(drug, regimen, (n_past + 1) * tau / 24.0)
+        amounts = _superpose(np.mod(t, tau) + offset, events, lam, w)
+    else:
+        n_days = days if days is not None else (t.max() + 1e-9) / 24.0
+        amounts = _superpose(t, _events(drug, regimen, n_days), lam, w)
+    conc = amounts / volumes[:, None]
+    return dict(zip([drug.id, *drug.metabolites], conc, strict=True))
+
+
+def exposure_metrics(drug: Drug, regimen: Regimen, *, n_grid: int = 4801) -> dict[str, dict]:
+    """Steady-state exposure of the parent and each metabolite, in label units.
+
+    Returns
+    -------
+    dict
+        Per analyte id: ``cmax``, ``cmin`` (ng/mL), ``auc_tau`` (ng*h/mL), ``tmax`` (h after
+        the dose), ``half_life`` (h, terminal: the slowest mode present in that analyte),
+        ``accumulation`` (AUC_tau at steady state / AUC_tau after the first dose); for
+        metabolites also ``auc_ratio`` (its AUC_tau / the parent's, ng*h/mL).
+    """
+    tau = regimen.interval
+    grid = np.linspace(0.0, tau, n_grid)
+    grid_ss = grid.copy()
+    grid_ss[-1] = tau * (1 - 1e-12)  # mod tau would fold t = tau onto 0
+    ss = ligand_concentrations(drug, regimen, grid_ss, steady_state=True)
+    first = ligand_concentrations(drug, regimen, grid, days=tau / 24.0)
+    lam, w, _ = _ligand_system(drug, regimen.release)
+    mw = {drug.id: drug.molecular_weight} | {
+        m: met.molecular_weight for m, met in drug.metabolites.items()
+    }
+    out = {}
+    for row, (name, c) in enumerate(ss.items()):
+        ng = nM_to_ng_per_mL(c, mw[name])
+        present = np.abs(w[row]) > 1e-12 * np.abs(w[row]).max()
+        auc = float(np.trapezoid(ng, grid))
+        out[name] = {
+            "cmax": float(ng.max()),
+            "cmin": float(ng.min()),
+            "auc_tau": auc,
+            "tmax": float(grid[int(np.argmax(ng))]),
+            "half_life": float(np.log(2) / np.abs(lam[present]).min()),
+            "accumulation": auc / float(np.trapezoid(nM_to_ng_per_mL(first[name], mw[name]), grid)),
+        }
+    for name in drug.metabolites:
+        out[name]["auc_ratio"] = out[name]["auc_tau"] / out[drug.id]["auc_tau"]
+    return out
 
 
 def nM_to_ng_per_mL(c_nM: np.ndarray | float, molecular_weight: float):

@@ -1,0 +1,112 @@
+"""PK against labels: steady-state exposure from the library vs published values.
+
+The published numbers live in ``models/drugs.toml`` (``[[drugs.X.pk_reference]]``): they are
+kept for testing only and never set a parameter (docs/pharmacology.md, "PK against labels").
+Each row passes when the model is within 20 % of the published value or, where the source
+gives a range, inside the range widened by 20 % on each side. A known miss carries its
+diagnosis in the file (``miss.<metric>``) and runs as a strict xfail: it must keep failing
+until the diagnosis is addressed with sourced values, never by tuning on the tested number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jaksim.pharmacology.library import load_library
+from jaksim.pharmacology.pk import exposure_metrics
+from jaksim.pharmacology.regimens import Regimen
+
+LIB = load_library()
+TOLERANCE = 0.20
+
+
+def _rows():
+    rows = []
+    for drug in LIB.drugs.values():
+        for i, ref in enumerate(drug.pk_reference):
+            for metric in ref.metrics:
+                marks = ()
+                if metric in ref.miss:
+                    marks = pytest.mark.xfail(strict=True, reason=ref.miss[metric])
+                rid = f"{drug.id}-{ref.regimen}-{ref.analyte}-{metric}-{i}".replace(" ", "")
+                rows.append(pytest.param(drug.id, i, metric, id=rid, marks=marks))
+    return rows
+
+
+def within(model: float, value: float, rng: tuple[float, float] | None, metric: str = "") -> bool:
+    """20 % of the published value, or the published range widened by 20 %.
+
+    An accumulation ratio is compared by its excess over 1 (R - 1): ratios near 1 would
+    otherwise pass any 20 % test (1.08 is within 20 % of 1.35).
+    """
+    if metric == "accumulation":
+        model, value = model - 1.0, value - 1.0
+        rng = None if rng is None else (rng[0] - 1.0, rng[1] - 1.0)
+    if rng is not None:
+        return rng[0] * (1 - TOLERANCE) <= model <= rng[1] * (1 + TOLERANCE)
+    return abs(model / value - 1) <= TOLERANCE
+
+
+@pytest.mark.parametrize(("drug", "index", "metric"), _rows())
+def test_model_exposure_matches_the_published_value(drug, index, metric):
+    d = LIB.get(drug)
+    ref = d.pk_reference[index]
+    model = exposure_metrics(d, d.regimen(ref.regimen))[ref.analyte][metric]
+    q = ref.metrics[metric]
+    assert within(model, q.value, q.range, metric), (
+        f"{drug} {ref.regimen} {ref.analyte} {metric}: model {model:.4g} vs published "
+        f"{q.value:.4g} {q.units} {q.range or ''} ({ref.source})"
+    )
+
+
+def test_the_tolerance_can_fail():
+    """The comparison rejects a 25 % miss and a value outside a widened range."""
+    assert within(1.19, 1.0, None) and not within(1.25, 1.0, None)
+    assert within(11.9, 5.0, (9.0, 10.0)) and not within(12.5, 5.0, (9.0, 10.0))
+    assert not within(1.08, 1.35, None, "accumulation") and within(1.3, 1.35, None, "accumulation")
+
+
+def test_every_reference_names_a_source_and_a_known_regimen():
+    n = 0
+    for d in LIB.drugs.values():
+        for ref in d.pk_reference:
+            n += 1
+            assert ref.source and ref.regimen in d.regimens
+            assert ref.analyte == d.id or ref.analyte in d.metabolites
+    assert n >= 10
+
+
+# Relations between regimens from one source (not label numbers): Mohamed MF et al. 2019
+# (PMC6585649) abstract, READ: "Doses of 15 and 30 mg once daily using the ER formulation
+# provided equivalent AUC0-24, comparable Cmax and Cmin ... similar to 6 and 12 mg twice daily,
+# respectively, using the IR formulation". AUC is not tested: the ER relative F (0.8) was set
+# from the single-dose AUC equivalence of the same study. "Comparable" is read as within 20 %.
+ER_VS_IR_MISS = (
+    "zero-order release over 4 h (ASSUMED) is faster than the ER input of the phase I-III "
+    "popPK (mixed zero-/first-order, estimates not found): the ER peak is 23 % above and the "
+    "trough 58 % below those of 6 mg BID IR"
+)
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        pytest.param("cmax", marks=pytest.mark.xfail(strict=True, reason=ER_VS_IR_MISS)),
+        pytest.param("cmin", marks=pytest.mark.xfail(strict=True, reason=ER_VS_IR_MISS)),
+    ],
+)
+def test_upadacitinib_er_once_daily_is_comparable_to_ir_twice_daily(metric):
+    d = LIB.get("upadacitinib")
+    er = exposure_metrics(d, d.regimen("15 mg QD"))["upadacitinib"][metric]
+    ir = exposure_metrics(d, Regimen("6 mg BID IR", 6.0, 12.0))["upadacitinib"][metric]
+    assert within(er, ir, None), f"ER 15 mg QD {metric} {er:.3g} vs IR 6 mg BID {ir:.3g} ng/mL"
+
+
+def test_er_auc_equals_ir_auc_at_the_same_absorbed_dose():
+    """Consistency of the relative-F bookkeeping: 15 mg ER (F_rel 0.8) over 24 h has the AUC of
+    12 mg IR per day."""
+    d = LIB.get("upadacitinib")
+    er = exposure_metrics(d, d.regimen("15 mg QD"))["upadacitinib"]["auc_tau"]
+    ir = exposure_metrics(d, Regimen("6 mg BID IR", 6.0, 12.0))["upadacitinib"]["auc_tau"]
+    np.testing.assert_allclose(er, 2 * ir, rtol=1e-3)
