@@ -16,9 +16,9 @@ import pytest
 from jaksim.pharmacology.library import load_library
 from jaksim.pharmacology.pk import exposure_metrics
 from jaksim.pharmacology.regimens import Regimen
+from jaksim.pharmacology.validation import within
 
 LIB = load_library()
-TOLERANCE = 0.20
 
 
 def _rows():
@@ -32,20 +32,6 @@ def _rows():
                 rid = f"{drug.id}-{ref.regimen}-{ref.analyte}-{metric}-{i}".replace(" ", "")
                 rows.append(pytest.param(drug.id, i, metric, id=rid, marks=marks))
     return rows
-
-
-def within(model: float, value: float, rng: tuple[float, float] | None, metric: str = "") -> bool:
-    """20 % of the published value, or the published range widened by 20 %.
-
-    An accumulation ratio is compared by its excess over 1 (R - 1): ratios near 1 would
-    otherwise pass any 20 % test (1.08 is within 20 % of 1.35).
-    """
-    if metric == "accumulation":
-        model, value = model - 1.0, value - 1.0
-        rng = None if rng is None else (rng[0] - 1.0, rng[1] - 1.0)
-    if rng is not None:
-        return rng[0] * (1 - TOLERANCE) <= model <= rng[1] * (1 + TOLERANCE)
-    return abs(model / value - 1) <= TOLERANCE
 
 
 @pytest.mark.parametrize(("drug", "index", "metric"), _rows())

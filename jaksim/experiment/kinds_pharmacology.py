@@ -19,7 +19,7 @@ from ..spec.units import convert
 from .config import Concentration, Quantity, Time
 from .kinds import register_kind
 
-__all__ = ["IC50Section", "ClinicalSection", "SelectivitySection"]
+__all__ = ["IC50Section", "ClinicalSection", "SelectivitySection", "Uncertainty"]
 
 
 class _Closed(BaseModel):
@@ -46,6 +46,16 @@ class RegimenRef(_Closed):
     regimen: str
 
 
+class Uncertainty(_Closed):
+    """``uncertainty = { samples = 40, seed = 1 }``: draw that many drug-parameter sets
+    (potency inputs and PK; :mod:`jaksim.pharmacology.uncertainty`) and report medians with
+    90 % intervals beside the nominal values."""
+
+    samples: int = Field(ge=5, le=2000)
+    seed: int = 0
+    pk: bool = True
+
+
 class _Panel(_Closed):
     """Common keys: pathways, stimulation and the concentration series."""
 
@@ -56,6 +66,7 @@ class _Panel(_Closed):
     concentrations: DoseRange = DoseRange()
     # which catalytic steps a bound drug blocks (jaksim.pharmacology.apply.with_drug)
     exchange: str = DEFAULT_EXCHANGE
+    uncertainty: Uncertainty | None = None
 
     @field_validator("exchange")
     @classmethod
@@ -131,13 +142,14 @@ def _check_names(loaded, section: _Panel, drugs: list[str]) -> None:
             )
 
 
-def _panel(section: _Panel, drugs: list[str]):
+def _panel(section: _Panel, drugs: list[str], library=None):
     from ..pharmacology.panel import run_panel
 
     return run_panel(
         section.pathways,
         drugs,
         section.concentrations.values_nM(),
+        library=library,
         stimulus=convert(section.stimulus.value, section.stimulus.unit, "nM"),
         stimulus_by_pathway={
             k: convert(v.value, v.unit, "nM") for k, v in section.stimulus_by_pathway.items()
@@ -187,6 +199,30 @@ def _dose_response_frame(responses):
     )
 
 
+def _sampled(sec: _Panel, drugs: list[str]):
+    from ..pharmacology import load_library
+    from ..pharmacology.uncertainty import sampled_library
+
+    u = sec.uncertainty
+    return sampled_library(load_library(), sorted(set(drugs)), u.samples, seed=u.seed, pk=u.pk)
+
+
+def _with_intervals(sec: ClinicalSection, regs: list[tuple[str, str]], daily):
+    """``daily`` plus median / 5th / 95th percentile of the mean daily inhibition over the
+    sampled drug-parameter sets, when the section asks for ``uncertainty``."""
+    if not sec.uncertainty:
+        return daily
+    from ..pharmacology.panel import daily_table
+    from ..pharmacology.uncertainty import summarize
+
+    lib_s, ids = _sampled(sec, [d for d, _ in regs])
+    responses = _panel(sec, [i for v in ids.values() for i in v], lib_s)
+    regs_s = [(sid, r) for d, r in regs for sid in ids[lib_s.get(d).id]]
+    sampled = daily_table(responses, regs_s, library=lib_s)
+    keys = ["drug", "regimen", "pathway"]
+    return daily.merge(summarize(sampled, "mean_inhibition", keys), on=keys, how="left")
+
+
 # -- kinds ----------------------------------------------------------------------------------
 def run_ic50(loaded, opts) -> Path:
     """Whole-blood IC50 per drug x pathway: ic50.csv, dose_response.csv, ic50_heatmap.png."""
@@ -197,6 +233,14 @@ def run_ic50(loaded, opts) -> Path:
     out = _out_dir(loaded, opts)
     responses = _panel(sec, sec.drugs)
     table = ic50_table(responses)
+    if sec.uncertainty:
+        from ..pharmacology.uncertainty import summarize
+
+        lib_s, ids = _sampled(sec, sec.drugs)
+        sampled = ic50_table(_panel(sec, [i for v in ids.values() for i in v], lib_s),
+                             library=lib_s)  # fmt: skip
+        table = table.merge(summarize(sampled, "ic50_nM", ["drug", "pathway"]),
+                            on=["drug", "pathway"], how="left")  # fmt: skip
     table.to_csv(out / "ic50.csv", index=False)
     _dose_response_frame(responses).to_csv(out / "dose_response.csv", index=False)
     ic50_heatmap(table, out / "ic50_heatmap.png")
@@ -212,7 +256,7 @@ def run_clinical(loaded, opts) -> Path:
     out = _out_dir(loaded, opts)
     regs = _regimens(sec)
     responses = _panel(sec, sorted({d for d, _ in regs}))
-    daily = daily_table(responses, regs)
+    daily = _with_intervals(sec, regs, daily_table(responses, regs))
     daily.to_csv(out / "daily_inhibition.csv", index=False)
     time_course_table(responses, regs).to_csv(out / "time_courses.csv", index=False)
     daily_heatmap(daily, out / "daily_inhibition.png")
@@ -232,7 +276,7 @@ def run_selectivity(loaded, opts) -> Path:
     tc_regs = [(r.drug, r.regimen) for r in sec.timecourse_regimens] or regs
     drugs = sorted({d for d, _ in regs + tc_regs})
     responses = _panel(sec, drugs)
-    daily = daily_table(responses, regs)
+    daily = _with_intervals(sec, regs, daily_table(responses, regs))
     sel = selectivity_table(daily, sec.efficacy, sec.safety)
     daily.to_csv(out / "daily_inhibition.csv", index=False)
     sel.to_csv(out / "selectivity.csv", index=False)

@@ -11,8 +11,10 @@ over like ``S`` (a copy of each first-order degradation of ``S``), so the free c
 ``1 + C/Kd``-fold at steady state and neither IL-4 (binds IL-4Ra first) nor IL-13 (recruits
 IL-4Ra into the type II receptor) can use it. No pathway file needs a drug parameter.
 
-Several drugs at once (``with_drug(model, ["upadacitinib", "dupilumab"])``, or a drug and its
-active metabolites) share each kinase competitively: ligand ``i`` with unbound concentration
+Several drugs at once (``with_drug(model, ["upadacitinib", "dupilumab"])``), and a drug with its
+active metabolites (filgotinib + GS-829845: ligand prefix ``drug_GS_829845``, potency = the
+parent's x ``potency_relative``, concentration 0 unless set, or with a regimen the metabolite's
+PK species), share each kinase competitively: ligand ``i`` with unbound concentration
 ``Cu_i`` and in-cell potency ``K_i`` gives ``occ_<JAK> = L/(1 + L)``, ``L = sum_i Cu_i/K_i``
 (one ATP site, mutually exclusive binding; for one ligand this is ``Cu/(Cu + K)``).
 The first drug's symbols keep the ``drug_`` prefix below; the k-th further drug uses
@@ -62,6 +64,8 @@ from .regimens import Regimen, dose_events
 __all__ = [
     "with_drug",
     "ligand_prefix",
+    "metabolite_prefix",
+    "metabolite_potencies",
     "dosing_protocol",
     "metabolite_species",
     "drug_targets",
@@ -105,6 +109,31 @@ def potency_parameters(model: Model, drug: Drug, library: DrugLibrary) -> dict[s
                                                                  library), "nM", conc)
         for t in drug_targets(model, drug)
     }  # fmt: skip
+
+
+def metabolite_potencies(
+    model: Model, drug: Drug, metabolite_id: str, library: DrugLibrary
+) -> dict[str, float]:
+    """``drug_K_<JAK>`` of an active metabolite: the parent's in-cell potency times the
+    metabolite's ``potency_relative`` (IC50_metabolite / IC50_parent) for each JAK."""
+    met = drug.metabolites[metabolite_id]
+    out = {}
+    for key, k_parent in potency_parameters(model, drug, library).items():
+        jak = key.removeprefix("drug_K_")
+        if jak not in met.potency_relative:
+            raise PharmacologyError(
+                f"metabolite {metabolite_id!r} of {drug.id} has no potency_relative for {jak}, "
+                f"which model {model.id!r} uses; add it to drugs.{drug.id}.metabolites."
+                f"{metabolite_id}.potency_relative"
+            )
+        out[key] = k_parent * met.potency_relative[jak].value
+    return out
+
+
+def metabolite_prefix(drug_prefix: str, metabolite_id: str) -> str:
+    """Symbol prefix of an active metabolite's ligand (``drug`` + ``GS-829845`` ->
+    ``drug_GS_829845``): ``<prefix>_conc``, ``<prefix>_fu``, ``<prefix>_K_<JAK>``."""
+    return f"{drug_prefix}_{metabolite_species(metabolite_id).removeprefix('pk_met_')}"
 
 
 def ligand_prefix(k: int) -> str:
@@ -168,10 +197,11 @@ def with_drug(
     if exchange not in EXCHANGE:
         raise PharmacologyError(f"exchange must be one of {tuple(EXCHANGE)}, got {exchange!r}")
     kinase = [(ligand_prefix(k), d) for k, d in enumerate(ds) if d.mechanism != "receptor_block"]
-    if binding == "kinetic" and len(kinase) > 1:
+    if binding == "kinetic" and (len(kinase) > 1 or any(d.metabolites for _, d in kinase)):
         raise PharmacologyError(
-            "kinetic binding is implemented for one kinase inhibitor at a time "
-            f"(got {[d.id for _, d in kinase]}); use binding='equilibrium' for combinations"
+            "kinetic binding is implemented for one kinase-inhibiting ligand at a time (got "
+            f"{[d.id for _, d in kinase]}, active metabolites included); use "
+            "binding='equilibrium' for combinations"
         )
     if regimen is not None and len(ds) > 1:
         raise PharmacologyError(
@@ -212,6 +242,26 @@ def with_drug(
             Parameter(key.replace("drug_", f"{pre}_", 1), v, conc, source=f"drugs.toml: {d.id}")
             for key, v in potency_parameters(model, d, lib).items()
         ]
+        for mid, met in d.metabolites.items():
+            # an active metabolite is one more ligand competing for the parent's kinases
+            mpre = metabolite_prefix(pre, mid)
+            kinase.append((mpre, d))
+            msrc = f"drugs.toml: {d.id} metabolites.{mid}"
+            new_params.append(Parameter(f"{mpre}_fu", met.fraction_unbound, "dimensionless",
+                                        source=msrc))  # fmt: skip
+            if regimen is None:
+                new_params.append(
+                    Parameter(f"{mpre}_conc", 0.0, conc,
+                              assumed=f"{mid}: absent unless set (in vitro assays add the parent)")
+                )  # fmt: skip
+            else:
+                rules.append(Assignment(f"{mpre}_conc", metabolite_species(mid), conc,
+                                        description=f"plasma total {mid}"))  # fmt: skip
+            new_params += [
+                Parameter(key.replace("drug_", f"{mpre}_", 1), v, conc,
+                          source=f"drugs.toml: {d.id} x metabolites.{mid}.potency_relative")
+                for key, v in metabolite_potencies(model, d, mid, lib).items()
+            ]  # fmt: skip
         if d.mechanism == "receptor_block":
             targets = drug_targets(model, d)
             if targets:

@@ -27,7 +27,6 @@ from ..spec.model import Compartment, Model, Parameter, Reaction, Species
 from ..spec.units import convert
 from .apply import DEFAULT_EXCHANGE, drug_targets, potency_parameters, with_drug
 from .library import Drug, DrugLibrary, load_library
-from .pk import steady_state
 from .potency import cheng_prusoff_ki
 
 __all__ = [
@@ -38,6 +37,7 @@ __all__ = [
     "whole_blood_response",
     "inhibition_at",
     "assay_inhibition",
+    "parent_equivalent",
     "daily_inhibition",
 ]
 
@@ -268,6 +268,29 @@ def inhibition_at(response: DoseResponse, drug: str, c_total: np.ndarray) -> np.
 
 
 # -- clinical exposure ---------------------------------------------------------------------
+def parent_equivalent(drug: Drug, concentrations: dict[str, np.ndarray]) -> np.ndarray:
+    """Total parent concentration (nM) with the same kinase occupancy as parent + metabolites.
+
+    Occupancy is competitive over ligands (:func:`.apply.with_drug`): the load on each JAK is
+    ``sum_i fu_i C_i / K_i``. A metabolite with the same relative potency ``r`` on every JAK
+    (``K_m = r K_parent``) adds ``(fu_m / fu_p) C_m / r`` to the parent's total concentration
+    exactly, on every pathway; per-JAK differing factors have no single equivalent and are
+    refused (simulate the ligands with ``with_drug`` instead).
+    """
+    c = np.asarray(concentrations[drug.id], dtype=float).copy()
+    for mid, met in drug.metabolites.items():
+        factors = {q.value for q in met.potency_relative.values()}
+        if len(factors) != 1:
+            raise PharmacologyError(
+                f"metabolite {mid!r} of {drug.id} has per-JAK potency factors {sorted(factors)}: "
+                "no single parent-equivalent concentration; simulate parent and metabolite as "
+                "ligands (with_drug) instead"
+            )
+        (r,) = factors
+        c = c + met.fraction_unbound / drug.fraction_unbound * concentrations[mid] / r
+    return c
+
+
 def daily_inhibition(
     response: DoseResponse,
     drug: str,
@@ -279,23 +302,32 @@ def daily_inhibition(
 ) -> dict[str, float | np.ndarray]:
     """Inhibition over ``hours`` at steady state, as the ex vivo assay of blood drawn hourly.
 
+    Active metabolites (filgotinib's GS-829845) circulate with the parent and compete for the
+    same kinases; the parent's simulated concentration-response is read at the
+    :func:`parent_equivalent` concentration of parent + metabolites.
+
     Returns
     -------
     dict
-        ``t`` (h), ``c`` (nM total), ``inhibition`` (fraction) arrays, and scalars
-        ``mean_inhibition``, ``hours_above_50``, ``hours_above_90``.
+        ``t`` (h), ``c`` (nM total parent), ``c_equivalent`` (nM parent-equivalent),
+        ``inhibition`` (fraction) arrays, and scalars ``mean_inhibition``, ``hours_above_50``,
+        ``hours_above_90``.
     """
+    from .pk import ligand_concentrations
+
     lib = library or load_library()
     d = lib.get(drug)
     t = np.linspace(0.0, hours, int(hours * points_per_hour) + 1)
-    c = steady_state(d, d.regimen(regimen), t=t).c
-    inh = inhibition_at(response, d.id, c)
+    conc = ligand_concentrations(d, d.regimen(regimen), t, steady_state=True)
+    c_eq = parent_equivalent(d, conc)
+    inh = inhibition_at(response, d.id, c_eq)
     dt = t[1] - t[0]
     # time above a threshold: fraction of grid intervals whose midpoint is above it
     mid = 0.5 * (inh[1:] + inh[:-1])
     return {
         "t": t,
-        "c": c,
+        "c": conc[d.id],
+        "c_equivalent": c_eq,
         "inhibition": inh,
         "mean_inhibition": float(np.trapezoid(inh, t) / hours),
         "hours_above_50": float(np.sum(mid > 0.5) * dt),

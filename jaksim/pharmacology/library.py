@@ -259,6 +259,9 @@ class DrugLibrary:
     atp_cell: Quantity
     km_atp: dict[str, Quantity]
     file: str = ""
+    #: 90 % fold range (hi/value = value/lo) of a potency input without its own ``range``,
+    #: by confidence code (``[uncertainty.potency_fold_90]``; :mod:`.uncertainty`)
+    potency_fold_90: dict[str, Quantity] = field(default_factory=dict)
 
     def get(self, name: str | Drug) -> Drug:
         """Drug by id or alias (case-insensitive); did-you-mean on an unknown name."""
@@ -466,7 +469,8 @@ class _Reader:
         )
 
     def library(self, data: dict) -> DrugLibrary:
-        self.table(data, "", {"format_version", "cell", "km_atp", "drugs"}, {"drugs", "cell"})
+        self.table(data, "", {"format_version", "cell", "km_atp", "drugs", "uncertainty"},
+                   {"drugs", "cell"})  # fmt: skip
         if data.get("format_version", 1) != 1:
             raise self.error("format_version", f"unsupported {data['format_version']!r}; use 1")
         cell = self.table(data["cell"], "cell", {"atp"}, {"atp"})
@@ -479,7 +483,17 @@ class _Reader:
                 missing = [j for j in drug.enzymatic if j not in km]
                 if missing:
                     raise self.error("km_atp", f"no Km(ATP) for {missing} (needed by {drug.id})")
-        return DrugLibrary(drugs, atp, km, self.file)
+        unc = self.table(data.get("uncertainty", {}), "uncertainty", {"potency_fold_90"})
+        ftab = self.table(unc.get("potency_fold_90", {}), "uncertainty.potency_fold_90",
+                          set(CONFIDENCE))  # fmt: skip
+        folds = {c: self.quantity(v, f"uncertainty.potency_fold_90.{c}", "dimensionless")
+                 for c, v in ftab.items()}  # fmt: skip
+        for c, q in folds.items():
+            if q.value < 1:
+                raise self.error(
+                    f"uncertainty.potency_fold_90.{c}", f"a fold is >= 1, got {q.value}"
+                )
+        return DrugLibrary(drugs, atp, km, self.file, folds)
 
     def drug(self, name: str, tab: Any) -> Drug:
         where = f"drugs.{name}"

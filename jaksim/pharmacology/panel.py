@@ -139,7 +139,9 @@ def time_course_table(
     library: DrugLibrary | None = None,
     points_per_hour: int = 12,
 ) -> pd.DataFrame:
-    """Tidy 24-h time courses: drug, regimen, pathway, time_h, conc_nM, inhibition."""
+    """Tidy 24-h time courses: drug, regimen, pathway, time_h, conc_nM (parent),
+    conc_equivalent_nM (parent + active metabolites, :func:`.assays.parent_equivalent`),
+    inhibition."""
     lib = library or load_library()
     frames = []
     for drug, regimen in regimens:
@@ -155,6 +157,7 @@ def time_course_table(
                         "pathway": pathway,
                         "time_h": day["t"],
                         "conc_nM": day["c"],
+                        "conc_equivalent_nM": day["c_equivalent"],
                         "inhibition": day["inhibition"],
                     }
                 )

@@ -28,7 +28,8 @@ from .apply import DEFAULT_EXCHANGE
 from .library import DrugLibrary, load_library
 from .panel import daily_table, ic50_table, run_panel
 
-__all__ = ["Check", "CHECKS", "run_validation", "VALIDATION_PATHWAYS", "VALIDATION_DRUGS"]
+__all__ = ["Check", "CHECKS", "run_validation", "pk_rows", "within", "VALIDATION_PATHWAYS",
+           "VALIDATION_DRUGS"]  # fmt: skip
 
 VALIDATION_PATHWAYS = ("il6", "il7", "epo", "tpo", "gmcsf", "il4_type2", "il13_type2",
                        "il4_type1", "il22", "il12", "il23")  # fmt: skip
@@ -271,6 +272,53 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+#: PK comparisons: within 20 % of the published value, or inside a published range widened by
+#: 20 % (issue 10's PK criterion); tested in tests/test_pharmacology_pk_labels.py.
+PK_TOLERANCE = 0.20
+
+
+def within(model: float, value: float, rng: tuple[float, float] | None, metric: str = "") -> bool:
+    """20 % of the published value, or the published range widened by 20 %.
+
+    An accumulation ratio is compared by its excess over 1 (R - 1): ratios near 1 would
+    otherwise pass any 20 % test (1.08 is within 20 % of 1.35).
+    """
+    if metric == "accumulation":
+        model, value = model - 1.0, value - 1.0
+        rng = None if rng is None else (rng[0] - 1.0, rng[1] - 1.0)
+    if rng is not None:
+        return rng[0] * (1 - PK_TOLERANCE) <= model <= rng[1] * (1 + PK_TOLERANCE)
+    return abs(model / value - 1) <= PK_TOLERANCE
+
+
+def pk_rows(library: DrugLibrary) -> list[dict]:
+    """One row per published steady-state exposure (``[[drugs.X.pk_reference]]``): model vs
+    published, with the file's diagnosis of a known miss (``known_miss``)."""
+    from .pk import exposure_metrics
+
+    rows = []
+    for d in library.drugs.values():
+        for ref in d.pk_reference:
+            model_all = exposure_metrics(d, d.regimen(ref.regimen))[ref.analyte]
+            for metric, q in ref.metrics.items():
+                x = model_all[metric]
+                pub = f"{q.value:.4g} {q.units}" + (f" (range {q.range[0]:.4g}-{q.range[1]:.4g})"
+                                                    if q.range else "")  # fmt: skip
+                rows.append({
+                    "id": f"pk_{d.id}_{ref.regimen}_{ref.analyte}_{metric}".replace(" ", ""),
+                    "claim": f"{ref.analyte} {ref.regimen} {metric} ({ref.population})".replace(
+                        " ()", ""),
+                    "model": f"{x:.4g} {q.units}",
+                    "published": pub + " within 20 %",
+                    "passed": within(x, q.value, q.range, metric),
+                    "role": "prediction",
+                    "source": ref.source,
+                    "inputs": "PK parameters of drugs." + d.id + ".pk (popPK; never these values)",
+                    "known_miss": ref.miss.get(metric, ""),
+                })  # fmt: skip
+    return rows
+
+
 def compute_results(
     library: DrugLibrary | None = None,
     *,
@@ -296,13 +344,18 @@ def run_validation(
     exchange: str = DEFAULT_EXCHANGE,
     checks: Iterable[Check] = CHECKS,
     results: Results | None = None,
+    pk: bool = True,
 ) -> pd.DataFrame:
-    """Every check: ``id, claim, model, published, passed, role, source``."""
+    """Every check: ``id, claim, model, published, passed, role, source, inputs,
+    known_miss`` (the diagnosis of a miss the library documents), then with ``pk`` one row per
+    published PK exposure (:func:`pk_rows`)."""
     res = results or compute_results(library, exchange=exchange)
     rows = []
     for c in checks:
         model, published, passed, role = c.evaluate(res)
         rows.append({"id": c.id, "claim": c.claim, "model": model, "published": published,
                      "passed": bool(passed), "role": role, "source": c.source,
-                     "inputs": _inputs(res.library, c.drugs)})  # fmt: skip
+                     "inputs": _inputs(res.library, c.drugs), "known_miss": ""})  # fmt: skip
+    if pk:
+        rows += pk_rows(res.library)
     return pd.DataFrame(rows)

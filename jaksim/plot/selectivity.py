@@ -35,7 +35,8 @@ def _label(pathway: str, frame: pd.DataFrame | None = None) -> str:
     return pathway
 
 
-def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=None, log=False):
+def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=None, log=False,
+            labels=None):  # fmt: skip
     from matplotlib.colors import LogNorm
 
     norm = LogNorm(vmin=vmin, vmax=vmax) if log else None
@@ -49,7 +50,8 @@ def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=No
             # white on the dark end of the colour map, black elsewhere (readable on a projector)
             rgba = im.cmap(im.norm(shown[i, j])) if np.isfinite(shown[i, j]) else (1, 1, 1, 1)
             dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
-            ax.text(j, i, fmt(values[i, j]), ha="center", va="center", fontsize=8,
+            text = fmt(values[i, j]) if labels is None else labels[i][j]
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if dark else "black")  # fmt: skip
     return im
 
@@ -99,10 +101,18 @@ def daily_heatmap(daily: pd.DataFrame, path: str | Path) -> Path:
     """Regimen x pathway mean daily inhibition (%)."""
     d = daily.assign(label=daily["drug"] + " " + daily["regimen"])
     grid = d.pivot(index="label", columns="pathway", values="mean_inhibition") * 100
+    labels, title = None, "How much each regimen blocks each pathway, averaged over a day"
+    if "mean_inhibition_q05" in d:
+        # what is known and what is not: nominal value over its 90 % interval (sampled inputs)
+        lo = d.pivot(index="label", columns="pathway", values="mean_inhibition_q05") * 100
+        hi = d.pivot(index="label", columns="pathway", values="mean_inhibition_q95") * 100
+        labels = [[f"{grid.iat[i, j]:.0f}\n({lo.iat[i, j]:.0f}-{hi.iat[i, j]:.0f})"
+                   for j in range(grid.shape[1])] for i in range(grid.shape[0])]  # fmt: skip
+        title += " (90 % interval over drug-parameter uncertainty)"
     return _heatmap(grid, daily, path, width=1.5,
-                    colorbar="average inhibition over 24 h (%)",
-                    title="How much each regimen blocks each pathway, averaged over a day",
-                    fmt=lambda v: f"{v:.0f}", cmap="Reds", vmin=0, vmax=100)  # fmt: skip
+                    colorbar="average inhibition over 24 h (%)", title=title,
+                    fmt=lambda v: f"{v:.0f}", cmap="Reds", vmin=0, vmax=100,
+                    labels=labels)  # fmt: skip
 
 
 def selectivity_figure(

@@ -33,8 +33,9 @@ def validation_figure(table: pd.DataFrame, path: str | Path, *, title: str = "")
         ax.text(x, -0.9, h, fontsize=12, fontweight="bold", va="center")
     for i, row in enumerate(table.itertuples()):
         colour = _PASS if row.passed else _FAIL
-        ax.text(0.01, i, "PASS" if row.passed else "MISS", fontsize=12, fontweight="bold",
-                color=colour, va="center")  # fmt: skip
+        known = not row.passed and bool(getattr(row, "known_miss", ""))
+        ax.text(0.01, i, "PASS" if row.passed else ("MISS*" if known else "MISS"), fontsize=12,
+                fontweight="bold", color=colour, va="center")  # fmt: skip
         ax.text(0.085, i, _wrap(row.claim, 62), fontsize=10.5, va="center")
         ax.text(0.47, i, _wrap(row.model, 44), fontsize=10, va="center")
         ax.text(0.765, i, _wrap(row.published, 25), fontsize=10, va="center", color="#333333")
@@ -45,8 +46,8 @@ def validation_figure(table: pd.DataFrame, path: str | Path, *, title: str = "")
     passed = int(table["passed"].sum())
     pred = table[table["role"] == "prediction"]
     ax.set_title(title or f"jaksim pharmacology validation: {passed} of {n} comparisons pass "
-                 f"({int(pred['passed'].sum())} of {len(pred)} predictions)",
-                 fontsize=14, loc="left")  # fmt: skip
+                 f"({int(pred['passed'].sum())} of {len(pred)} predictions; MISS* = known miss, "
+                 "diagnosis in validation.csv)", fontsize=14, loc="left")  # fmt: skip
     out = Path(path)
     fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
