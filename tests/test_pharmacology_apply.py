@@ -197,8 +197,9 @@ def test_metabolite_species_in_the_model_match_the_closed_form():
 @pytest.mark.slow
 @pytest.mark.parametrize("exchange", ["fast", "slow"])
 def test_exchange_limits_equal_rescaled_rate_constants_in_a_pathway(exchange):
-    """EPO (JAK2/JAK2) with tofacitinib at a fixed concentration equals the drug-free pathway
-    with its rate constants rescaled by act = K/(K + fu C): the activation constant only (slow
+    """EPO (JAK2 x JAK2) with tofacitinib at a fixed concentration equals the drug-free pathway
+    with its rate constants rescaled by the pair activity act**2, act = K/(K + fu C) per slot
+    (two JAK2 slots, each inhibited independently): the activation constant only (slow
     exchange) or activation, docking and STAT phosphorylation (fast exchange)."""
     model = jaksim.load_model("epo")
     drug = LIB.get("tofacitinib")
@@ -208,7 +209,7 @@ def test_exchange_limits_equal_rescaled_rate_constants_in_a_pathway(exchange):
     scaled = ["kact_EPO_RC"] + (
         ["kdock_EPO_RC", "kphos_EPO_RC_STAT5"] if exchange == "fast" else []
     )
-    ref_params = {p: model.get_parameter(p).value * act for p in scaled}
+    ref_params = {p: model.get_parameter(p).value * act**2 for p in scaled}
     t = np.array([0.0, 300.0, 900.0])
     kw = dict(outputs=["pSTAT5_total"], preequilibrate=True, rtol=1e-9, atol=1e-12,
               protocol=jaksim.Protocol((jaksim.Change(0.0, "EPO", "set", 1.0),)))  # fmt: skip
