@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..compile.breakpoints import breakpoint_times
 from ..solve import get_solver
 from ..solve.kernels import call_kernel, null_init
 from ..solve.problem import Problem, Solution
@@ -131,6 +132,23 @@ def _conservation(compiled):
     return reduce_conservation(L.reshape(-1, n))
 
 
+def _breakpoints(compiled, P: np.ndarray, Y0: np.ndarray) -> np.ndarray:
+    """Per-member breakpoint times from each member's parameters (after initial assignments)."""
+    exprs = tuple(getattr(compiled, "breakpoints", ()))
+    if not exprs:
+        return np.zeros((P.shape[0], 0))
+    P_eff = P
+    if compiled.init is not null_init and any(b.symbols() for b in exprs):
+        from ..solve.kernels import call_init
+
+        # initial assignments may set a parameter that a switching time depends on
+        P_eff = P.copy()
+        y_out = np.empty(Y0.shape[1])
+        for i in range(P.shape[0]):
+            call_init(compiled.init, P_eff[i], np.ascontiguousarray(Y0[i]), y_out)
+    return breakpoint_times(exprs, compiled.param_ids, P_eff)
+
+
 def build_problem(
     compiled,
     t_eval,
@@ -180,6 +198,7 @@ def build_problem(
         piv_rows=np.ascontiguousarray(piv_rows),
         ss_opts=np.array([SS_RTOL, SS_ATOL, SS_T_MAX, rtol, atol], dtype=float),
         lu_plan=sparse_lu_plan(getattr(compiled, "jac_sparsity", None)),
+        breakpoints=_breakpoints(compiled, np.asarray(P, dtype=float), np.asarray(Y0, float)),
     )
 
 
