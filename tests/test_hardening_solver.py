@@ -8,6 +8,7 @@ huge state values, and the integrity check of the on-disk kernel cache.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from jaksim.spec.builder import build_model
 from jaksim.spec.model import (
     Assignment,
     Compartment,
+    Event,
+    EventAssignment,
     Model,
     Parameter,
     RateRule,
@@ -108,6 +111,45 @@ def test_breakpoints_found_through_assignment_rules_and_not_for_states():
     compiled = compile_model(model)
     times = breakpoint_times(compiled.breakpoints, compiled.param_ids, compiled.p0[None, :])
     assert times.tolist() == [[4.0]]  # x < 0.5 is a state condition: not a breakpoint
+
+
+def test_protocol_change_of_a_switch_parameter_moves_the_breakpoint():
+    # the pulse start t_on is set from 500 to 600 at t = 100 by the protocol (Rodas ensemble
+    # path): the pulse happens at 600 only, per member with its own new value
+    from jaksim.simulation.protocol import Change, Protocol
+
+    model = _source_model(
+        "-piecewise(kp, t >= t_on and t < t_on + 0.5, 0) * A", {"kp": 2.0, "t_on": 500.0}
+    )
+    new_on = np.array([600.0, 700.0])
+    proto = Protocol((Change(100.0, "t_on", "set", new_on),))
+    t = np.array([0.0, 550.0, 650.0, 750.0])
+    ens = simulate_ensemble(model, t, protocol=proto, rtol=1e-8, atol=1e-12)
+    assert np.all(ens.status == 0)
+    exact = np.where(t[None, :] > new_on[:, None], np.exp(-1.0), 1.0)
+    np.testing.assert_allclose(ens["A"], exact, rtol=1e-6)
+
+
+def test_event_driver_stops_at_time_switches_too():
+    # a model with an event runs through the SBML event driver: the pulse (in an assignment
+    # rule, as SBML import writes it) must still be hit, and the event's parameter change
+    # (t_on -> 600 at t = 100) moves the breakpoint
+    model = _rule_model(
+        {"x": "-k * x"},
+        {"x": 1.0, "k": 0.0, "t_on": 500.0, "kp": 2.0},
+        assigns=(("k", "piecewise(kp, time >= t_on and time < t_on + 0.5, 0)"),),
+    )
+    model = replace(
+        model,
+        parameters=tuple(
+            replace(p, constant=False) if p.id == "t_on" else p for p in model.parameters
+        ),
+        events=(Event("move", "time > 100", (EventAssignment("t_on", "600"),)),),
+    )
+    t = np.array([0.0, 550.0, 599.0, 601.0, 1000.0])
+    res = simulate(model, t, rtol=1e-8, atol=1e-12)
+    assert res.status == 0
+    np.testing.assert_allclose(res["x"], [1, 1, 1, np.exp(-1), np.exp(-1)], rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------
