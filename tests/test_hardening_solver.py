@@ -111,6 +111,20 @@ def test_breakpoints_found_through_assignment_rules_and_not_for_states():
     compiled = compile_model(model)
     times = breakpoint_times(compiled.breakpoints, compiled.param_ids, compiled.p0[None, :])
     assert times.tolist() == [[4.0]]  # x < 0.5 is a state condition: not a breakpoint
+    assert compiled.n_switch == 1  # ... but a switch the integrator lands on
+
+
+def test_stiff_state_switch_follows_the_target():
+    # as the stiff time switch, but the switch is on a state (a clock b' = 1): no breakpoint,
+    # the integrator locates the flip. Before: 12.02, 12.58, 6.48 with status 0.
+    model = _rule_model(
+        {"b": "1", "a": "k_fast * (piecewise(10, b > 100, 1) - a)"},
+        {"a": 1.0, "b": 0.0, "k_fast": 1e6},
+    )
+    t = np.array([0.0, 50.0, 99.0, 100.5, 150.0, 200.0])
+    res = simulate(model, t)
+    assert res.status == 0
+    np.testing.assert_allclose(res["a"], np.where(t < 100, 1.0, 10.0), rtol=1e-6)
 
 
 def test_protocol_change_of_a_switch_parameter_moves_the_breakpoint():
@@ -175,6 +189,13 @@ _CONVERGENCE = {
         ),
         lambda t: {"x": np.where(t < 4, np.exp(-t), np.exp(-4 - 0.1 * (t - 4)))},
     ),
+    # the same switch on the state (x crosses exp(-4) at t = 4): located, not a breakpoint
+    "state_switch": (
+        lambda: _rule_model(
+            {"x": "-k * x"}, {"x": 1.0, "k": 1.0}, (("k", "piecewise(1, x > exp(-4), 0.1)"),)
+        ),
+        lambda t: {"x": np.where(t < 4, np.exp(-t), np.exp(-4 - 0.1 * (t - 4)))},
+    ),
     "stiff_linear": (
         lambda: _rule_model({"x": "-1000 * x + 999 * y", "y": "-y"}, {"x": 2.0, "y": 1.0}),
         _exact_linear,
@@ -186,7 +207,8 @@ _CONVERGENCE = {
 def test_rodas_global_error_follows_rtol(name):
     # Error relative to max(|exact|, 1e-3) (atol = 1e-3 rtol makes the same split). Measured
     # after the fix: <= 0.4 rtol for all three models at rtol 1e-4..1e-10; before it the
-    # piecewise model had 130 rtol at 1e-6 and 6e4 rtol at 1e-10. The bound 20 rtol leaves
+    # piecewise model had 130 rtol at 1e-6 and 6e4 rtol at 1e-10, the state_switch one
+    # 280 rtol at 1e-6 and 8e3 rtol at 1e-10. The bound 20 rtol leaves
     # room for error accumulation over the ~10-300 steps, and the decrease check makes sure
     # the error is controlled rather than accidentally small.
     make, exact = _CONVERGENCE[name]

@@ -13,8 +13,10 @@ and whose other side depends only on runtime parameters and constants. The other
 breakpoint; it is kept as an expression of ``p``, so a breakpoint that depends on a parameter
 moves with that parameter's value (evaluated per member by :func:`breakpoint_times`).
 
-Not found (left to the integrator's error control): conditions on states, and time
-conditions that are not a bare comparison with ``t`` (``sin(t) > 0``, ``t - 5 > 0``).
+Every other comparison that can change value during a run (on states, or on time in another
+form: ``x > 0.5``, ``sin(t) > 0``) is a *switch* (:func:`find_switches`): the generated
+``switches`` kernel evaluates them, and the Rodas integrator locates each flip on its dense
+output and lands on it (:func:`jaksim.solve.rodas.integrate_segment`, ``switch_mode``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 
 from jaksim.spec import expr as ex
 
-__all__ = ["find_breakpoints", "breakpoint_times"]
+__all__ = ["find_breakpoints", "find_switches", "breakpoint_times"]
 
 
 def _param_only(e: ex.Expr, computed: dict[str, ex.Expr], params: set[str]) -> ex.Expr | None:
@@ -107,3 +109,38 @@ def breakpoint_times(
     out[~np.isfinite(out)] = math.inf
     out.sort(axis=1)
     return np.ascontiguousarray(out)
+
+
+def _time_breakpoint(node: ex.Compare, computed, params) -> bool:
+    return any(
+        isinstance(side, ex.Time) and _param_only(other, computed, params) is not None
+        for side, other in ((node.left, node.right), (node.right, node.left))
+    )
+
+
+def find_switches(
+    exprs: Iterable[ex.Expr], computed: dict[str, ex.Expr], param_ids: Sequence[str]
+) -> tuple[ex.Expr, ...]:
+    """Comparisons in ``exprs`` (and the computed symbols they use) that can flip during a
+    run and are not time breakpoints: conditions on states, or on time in another form.
+
+    Returns the distinct comparison nodes in a deterministic order (first appearance).
+    """
+    params = set(param_ids)
+    found: dict[ex.Expr, None] = {}
+    todo = list(exprs)
+    seen_sym: set[str] = set()
+    while todo:
+        e = todo.pop(0)
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ex.Sym) and node.name in computed and node.name not in seen_sym:
+                seen_sym.add(node.name)
+                todo.append(computed[node.name])
+            if isinstance(node, ex.Compare):
+                constant = _param_only(node, computed, params) is not None
+                if not constant and not _time_breakpoint(node, computed, params):
+                    found.setdefault(node, None)
+            stack.extend(reversed(node.children()))
+    return tuple(found)

@@ -38,7 +38,7 @@ from jaksim.spec.model import Model
 __all__ = ["KERNEL_ABI", "kernel_cache_dir", "structure_hash", "load_kernel_module"]
 
 # Bump whenever the generated source or the kernel calling convention changes.
-KERNEL_ABI = 1
+KERNEL_ABI = 2  # 2: switches kernel
 
 
 def _version_dir() -> str:

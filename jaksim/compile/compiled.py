@@ -49,6 +49,11 @@ class CompiledModel:
         Per event, where each assignment goes: ``("y", i)`` or ``("p", j)``.
     conservation : ndarray, shape (n_laws, n_state)
         Rows ``L`` with ``L @ y`` constant (see :mod:`jaksim.compile.conservation`).
+    switches : cfunc or None
+        ``switches(t, y, p, g)``: ``g[k] = 1.0 / 0.0`` for the ``n_switch`` conditions of the
+        right-hand side that can flip during a run other than time breakpoints (conditions on
+        states); the Rodas integrator lands on each flip.
+    n_switch : int
     breakpoints : tuple of Expr
         Switching times of the time-only conditions in the right-hand side, as expressions of
         parameters (see :mod:`jaksim.compile.breakpoints`); the solvers stop and restart there.
@@ -76,6 +81,8 @@ class CompiledModel:
     layout: Layout = field(repr=False)
     conservation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     breakpoints: tuple[Any, ...] = ()
+    switches: Any = None
+    n_switch: int = 0
 
     @property
     def n_state(self) -> int:
@@ -180,6 +187,8 @@ def compile_model(model: Model, *, jit: bool = True) -> CompiledModel:
         breakpoints=find_breakpoints(
             (*layout.dydt, *rhs_computed), layout.computed, layout.param_ids
         ),
+        switches=mod.switches,
+        n_switch=int(mod.N_SWITCH),
     )
     _, laws = conservation_matrix(compiled)
     laws.setflags(write=False)

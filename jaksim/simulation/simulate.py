@@ -231,6 +231,8 @@ def build_problem(
         piv_rows=np.ascontiguousarray(piv_rows),
         ss_opts=np.array([SS_RTOL, SS_ATOL, SS_T_MAX, rtol, atol], dtype=float),
         lu_plan=sparse_lu_plan(getattr(compiled, "jac_sparsity", None)),
+        switches=getattr(compiled, "switches", None),
+        n_switch=int(getattr(compiled, "n_switch", 0)),
         breakpoints=_breakpoints(
             compiled,
             np.asarray(P, dtype=float),

@@ -45,6 +45,9 @@ class Problem:
     lu_plan : int64 array
         Sparse LU plan of the Rosenbrock matrix (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`
         of the model's ``jac_sparsity``); empty (the default) for a dense LU.
+    switches : cfunc or None
+        The model's switch-condition kernel (``n_switch`` entries; None or 0: none).
+    n_switch : int
     breakpoints : (m, n_b) float
         Per member, the sorted switching times of the model's time-only conditions
         (``inf`` padding; :func:`jaksim.compile.breakpoints.breakpoint_times`). Solvers stop
@@ -74,6 +77,8 @@ class Problem:
     ss_opts: np.ndarray
     lu_plan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     breakpoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    switches: object = None
+    n_switch: int = 0
 
     def breakpoint_rows(self) -> np.ndarray:
         """``breakpoints`` as a C-contiguous (m, n_b) array (n_b = 0 when there are none)."""
