@@ -413,7 +413,7 @@ def integrate_segment(
                 h /= min(1.0 / _FAC_MIN, max(1.0, err**ERR_EXPONENT / _SAFETY))
             continue
         t_new = t1 if last else t + h
-        if switch_mode:
+        if switch_mode and n_trig > 0:  # n_trig = 0: `triggers` is a placeholder, never call
             triggers(min(max(t_new, t_lo), t_hi), y1.ctypes, p.ctypes, g_new.ctypes)
             if _triggers_changed(g_prev, g_new):
                 if h_cross == 0.0:
