@@ -6,8 +6,17 @@ written once, atomically (temporary file + :func:`os.replace`), and never rewrit
 modification time, so a stable file means a second process loads the machine code instead
 of compiling it.
 
-``$JAKSIM_CACHE_DIR`` overrides the default ``~/.cache/jaksim/kernels``. On a read-only
-install point it (and ``NUMBA_CACHE_DIR``) at a writable directory.
+``$JAKSIM_CACHE_DIR`` overrides the default, ``$XDG_CACHE_HOME/jaksim/kernels`` (``XDG_CACHE_HOME``
+defaulting to ``~/.cache``): a per-user location. On a read-only install point it (and
+``NUMBA_CACHE_DIR``) at a writable directory.
+
+Integrity: the file is never trusted by name. Before import its bytes are compared (sha256)
+with the source the code generator just produced for this structure; a file that differs
+(truncated, edited, garbage, empty, unreadable) is regenerated atomically, and the module is
+executed from the verified in-memory source, not re-read from disk. When the cache directory
+cannot be written the module goes to a private per-user temporary directory instead. Numba's
+own ``__pycache__`` machine code next to the module is *not* verified: the cache directory
+must be writable only by its user (see docs/architecture.md, "Kernel cache trust boundary").
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -28,13 +38,36 @@ from jaksim.spec.model import Model
 __all__ = ["KERNEL_ABI", "kernel_cache_dir", "structure_hash", "load_kernel_module"]
 
 # Bump whenever the generated source or the kernel calling convention changes.
-KERNEL_ABI = 1
+KERNEL_ABI = 2  # 2: switches kernel
+
+
+def _version_dir() -> str:
+    return f"v{__version__}-abi{KERNEL_ABI}"
 
 
 def kernel_cache_dir() -> Path:
-    """Directory holding this jaksim version's kernel modules (created on demand)."""
-    root = os.environ.get("JAKSIM_CACHE_DIR") or Path.home() / ".cache" / "jaksim" / "kernels"
-    return Path(root) / f"v{__version__}-abi{KERNEL_ABI}"
+    """Directory holding this jaksim version's kernel modules (created on demand).
+
+    ``$JAKSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/jaksim/kernels``, else
+    ``~/.cache/jaksim/kernels``; one subdirectory per jaksim version and kernel ABI.
+    """
+    root = os.environ.get("JAKSIM_CACHE_DIR")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+        root = base / "jaksim" / "kernels"
+    return Path(root) / _version_dir()
+
+
+def fallback_cache_dir() -> Path:
+    """Private per-user temporary directory, used when :func:`kernel_cache_dir` is read-only."""
+    uid = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    root = Path(tempfile.gettempdir()) / f"jaksim-kernels-{uid}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    if hasattr(os, "getuid") and (root.stat().st_uid != os.getuid() or root.is_symlink()):
+        # somebody else made it: never import code from a directory another user controls
+        root = Path(tempfile.mkdtemp(prefix="jaksim-kernels-"))
+    return root / _version_dir()
 
 
 def _canon(text: str | None) -> str | None:
@@ -80,15 +113,35 @@ def structure_hash(model: Model) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _write_once(path: Path, source: str) -> None:
-    if path.exists():
+def _matches(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds exactly ``data`` (sha256 of its bytes; unreadable: False)."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return False
+    return hashlib.sha256(content).digest() == hashlib.sha256(data).digest()
+
+
+def _write_verified(path: Path, data: bytes) -> None:
+    """Make ``path`` hold ``data``: keep a matching file (its mtime keeps numba's cache
+    valid), replace a damaged one atomically. Raises OSError when the directory is not
+    writable."""
+    if _matches(path, data):
         return
+    if path.exists():
+        warnings.warn(
+            f"kernel cache file {path} does not match its content hash (damaged or edited); "
+            "regenerating it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(source)
-        if not path.exists():  # another process may have won the race; keep its mtime
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        # another process may have written the same (valid) file meanwhile: keep its mtime
+        if not _matches(path, data):
             os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -100,23 +153,30 @@ def load_kernel_module(source: str, digest: str, *, jit: bool) -> ModuleType:
 
     The file is named by the structure hash *and* a hash of the source text, so a change of
     the code generator can never pick up a stale module even if :data:`KERNEL_ABI` was not
-    bumped.
+    bumped. Its content is checked against ``source`` and rewritten when it differs; the
+    module runs the verified in-memory ``source`` (the file only gives numba a stable path).
     """
-    stem = f"k_{digest[:16]}_{hashlib.sha256(source.encode()).hexdigest()[:16]}"
-    path = kernel_cache_dir() / f"{stem}.py"
-    _write_once(path, source)
+    data = source.encode()
+    stem = f"k_{digest[:16]}_{hashlib.sha256(data).hexdigest()[:16]}"
     name = f"jaksim_kernel_{stem}" + ("" if jit else "_py")
     if name in sys.modules:
         return sys.modules[name]
+    path = kernel_cache_dir() / f"{stem}.py"
+    try:
+        _write_verified(path, data)
+    except OSError:
+        # read-only (or otherwise unwritable) cache: a private temporary location instead
+        path = fallback_cache_dir() / f"{stem}.py"
+        _write_verified(path, data)
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
     module._JAKSIM_JIT = jit  # read by the footer of the generated module
     # Registered before executing: numba records the module name in cached code and
     # re-imports it by that name when a later process loads the cache.
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our own code
     except BaseException:
         del sys.modules[name]
         raise

@@ -7,6 +7,8 @@ The generated module defines plain functions over indexable ``y``, ``p`` and out
     outputs(t, y, p, out)        out[k] = observable k (model.assignments order)
     init(p, y_in, y_out)         initial assignments; also writes IA targets that live in p
     triggers(t, y, p, g)         g[k] = 1.0 if event k's trigger holds else 0.0
+    switches(t, y, p, g)         g[k] = 1.0 if switch condition k holds (N_SWITCH of them;
+                                 see :func:`jaksim.compile.breakpoints.find_switches`)
     event_values(k, t, y, p, v)  v[m] = value of event k's m-th assignment (pre-event state)
 
 and, at the bottom, wraps them with ``numba.cfunc(sig, cache=True)`` unless the importer set
@@ -19,6 +21,7 @@ computed symbols), emitting only structurally nonzero entries.
 
 from __future__ import annotations
 
+from jaksim.compile.breakpoints import find_switches
 from jaksim.compile.layout import Layout, computed_closure, topo_order
 from jaksim.spec import expr as ex
 
@@ -28,6 +31,7 @@ _HEADER = '''"""jaksim kernel module (generated; do not edit). Structure hash {h
 import math
 
 N_STATE = {n_state}
+N_SWITCH = {n_switch}
 '''
 
 _FOOTER = """
@@ -42,6 +46,7 @@ if globals().get("_JAKSIM_JIT", True):
     outputs = cfunc(types.void(_f, _p, _p, _p), **_opts)(outputs)
     init = cfunc(types.void(_p, _p, _p), **_opts)(init)
     triggers = cfunc(types.void(_f, _p, _p, _p), **_opts)(triggers)
+    switches = cfunc(types.void(_f, _p, _p, _p), **_opts)(switches)
     event_values = cfunc(types.void(types.int64, _f, _p, _p, _p), **_opts)(event_values)
 """
 
@@ -121,7 +126,9 @@ def generate_source(layout: Layout, structure_hash: str) -> tuple[str, list[tupl
     """Return the kernel module source and the Jacobian's nonzero pattern ``[(i, j), ...]``."""
     em = _Emitter(layout)
     n = len(layout.state_ids)
-    out = [_HEADER.format(hash=structure_hash, n_state=n)]
+    rhs_computed = [layout.computed[c] for c in computed_closure(layout.computed, layout.dydt)]
+    conditions = find_switches([*layout.dydt, *rhs_computed], layout.computed, layout.param_ids)
+    out = [_HEADER.format(hash=structure_hash, n_state=n, n_switch=len(conditions))]
 
     def function(signature: str, body: list[str]) -> None:
         out.append(f"\ndef {signature}:")
@@ -159,6 +166,14 @@ def generate_source(layout: Layout, structure_hash: str) -> tuple[str, list[tupl
         for k, c in enumerate(layout.triggers)
     ]
     function("triggers(t, y, p, g)", body)
+
+    # switches: the state / general time conditions of the right-hand side
+    body = em.bindings(list(conditions))
+    body += [
+        f"g[{k}] = {em.src(ex.Call('piecewise', (ex.ONE, c, ex.ZERO)))}"
+        for k, c in enumerate(conditions)
+    ]
+    function("switches(t, y, p, g)", body)
 
     # event_values
     values = [e for items in layout.event_assignments for _, e in items]

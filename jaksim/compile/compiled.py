@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from jaksim.compile.breakpoints import find_breakpoints
 from jaksim.compile.cache import load_kernel_module, structure_hash
 from jaksim.compile.codegen import generate_source
 from jaksim.compile.conservation import conservation_matrix
@@ -48,6 +49,14 @@ class CompiledModel:
         Per event, where each assignment goes: ``("y", i)`` or ``("p", j)``.
     conservation : ndarray, shape (n_laws, n_state)
         Rows ``L`` with ``L @ y`` constant (see :mod:`jaksim.compile.conservation`).
+    switches : cfunc or None
+        ``switches(t, y, p, g)``: ``g[k] = 1.0 / 0.0`` for the ``n_switch`` conditions of the
+        right-hand side that can flip during a run other than time breakpoints (conditions on
+        states); the Rodas integrator lands on each flip.
+    n_switch : int
+    breakpoints : tuple of Expr
+        Switching times of the time-only conditions in the right-hand side, as expressions of
+        parameters (see :mod:`jaksim.compile.breakpoints`); the solvers stop and restart there.
     """
 
     model: Model
@@ -71,6 +80,9 @@ class CompiledModel:
     autonomous: bool
     layout: Layout = field(repr=False)
     conservation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    breakpoints: tuple[Any, ...] = ()
+    switches: Any = None
+    n_switch: int = 0
 
     @property
     def n_state(self) -> int:
@@ -172,6 +184,11 @@ def compile_model(model: Model, *, jit: bool = True) -> CompiledModel:
         jit=jit,
         autonomous=not any(e.uses_time() for e in (*layout.dydt, *rhs_computed)),
         layout=layout,
+        breakpoints=find_breakpoints(
+            (*layout.dydt, *rhs_computed), layout.computed, layout.param_ids
+        ),
+        switches=mod.switches,
+        n_switch=int(mod.N_SWITCH),
     )
     _, laws = conservation_matrix(compiled)
     laws.setflags(write=False)

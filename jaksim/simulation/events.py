@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from jaksim.compile.breakpoints import breakpoint_times
 from jaksim.compile.compiled import CompiledModel
 from jaksim.solve.ensemble import _apply_change
 from jaksim.solve.events import integrate_until_event
@@ -253,6 +254,17 @@ class _Run:
         time = self.changes[0]
         return float(time[self.next_change]) if self.next_change < time.size else math.inf
 
+    def next_breakpoint(self, t: float) -> float:
+        """First switching time of a time-only condition after ``t`` (see
+        :mod:`jaksim.compile.breakpoints`), from the current parameters (events may move it)."""
+        exprs = getattr(self.cm, "breakpoints", ())
+        if not exprs:
+            return math.inf
+        times = breakpoint_times(exprs, self.cm.param_ids, self.p[None, :])[0]
+        # a stop within a few ulps of t would leave no room for a step (as in ensemble.py)
+        later = times[times > t + 64.0 * np.finfo(float).eps * abs(t)]
+        return float(later[0]) if later.size else math.inf
+
     # -- integration -----------------------------------------------------------------------
     def execute(self, t_eval: np.ndarray) -> SimulationResult:
         t = float(t_eval[0])
@@ -274,7 +286,7 @@ class _Run:
             if j >= n_t:
                 break
             t_stop = min(t_eval[-1], self.pending[0].time if self.pending else math.inf,
-                         self.next_change_time())  # fmt: skip
+                         self.next_change_time(), self.next_breakpoint(t))  # fmt: skip
             t, filled = self.integrate(t, t_stop, t_eval, j, rows_y, rows_p, rows_o)
             j += filled  # rows at times up to t itself are written after t's events (above)
             if self.next_change_time() <= t:  # a change is a discontinuity: re-check triggers

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..compile.breakpoints import breakpoint_times
 from ..solve import get_solver
+from ..solve.ensemble import ADD_PARAM, SET_PARAM
 from ..solve.kernels import call_kernel, null_init
 from ..solve.problem import Problem, Solution
 from ..solve.sparse_lu import sparse_lu_plan
@@ -131,6 +133,55 @@ def _conservation(compiled):
     return reduce_conservation(L.reshape(-1, n))
 
 
+def _breakpoints(compiled, P: np.ndarray, Y0: np.ndarray, changes: tuple) -> np.ndarray:
+    """Per-member breakpoint times, (m, n) sorted with ``inf`` padding.
+
+    From each member's parameters after initial assignments; when the protocol changes a
+    parameter that a switching time depends on, each protocol interval uses the values in
+    force there (and keeps only the switching times inside it).
+    """
+    exprs = tuple(getattr(compiled, "breakpoints", ()))
+    m = P.shape[0]
+    if not exprs:
+        return np.zeros((m, 0))
+    used = {compiled.param_ids.index(s) for b in exprs for s in b.symbols()}
+    P_eff = P
+    if compiled.init is not null_init and used:
+        from ..solve.kernels import call_init
+
+        # initial assignments may set a parameter that a switching time depends on
+        P_eff = P.copy()
+        y_out = np.empty(Y0.shape[1])
+        for i in range(m):
+            call_init(compiled.init, P_eff[i], np.ascontiguousarray(Y0[i]), y_out)
+    ch_time, ch_kind, ch_index, ch_value = changes
+    moving = [
+        c
+        for c in range(ch_time.size)
+        if ch_kind[c] in (SET_PARAM, ADD_PARAM) and int(ch_index[c]) in used
+    ]
+    if not moving:
+        return breakpoint_times(exprs, compiled.param_ids, P_eff)
+    rows = []
+    for i in range(m):
+        p = P_eff[i].copy()
+        found, start = [], -np.inf
+        for c in moving:
+            times = breakpoint_times(exprs, compiled.param_ids, p[None, :])[0]
+            found += [x for x in times if start <= x <= ch_time[c]]
+            if ch_kind[c] == SET_PARAM:
+                p[ch_index[c]] = ch_value[i, c]
+            else:
+                p[ch_index[c]] += ch_value[i, c]
+            start = float(ch_time[c])
+        times = breakpoint_times(exprs, compiled.param_ids, p[None, :])[0]
+        rows.append(sorted(found + [x for x in times if start <= x < np.inf]))
+    out = np.full((m, max(1, max(len(r) for r in rows))), np.inf)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
 def build_problem(
     compiled,
     t_eval,
@@ -180,6 +231,14 @@ def build_problem(
         piv_rows=np.ascontiguousarray(piv_rows),
         ss_opts=np.array([SS_RTOL, SS_ATOL, SS_T_MAX, rtol, atol], dtype=float),
         lu_plan=sparse_lu_plan(getattr(compiled, "jac_sparsity", None)),
+        switches=getattr(compiled, "switches", None),
+        n_switch=int(getattr(compiled, "n_switch", 0)),
+        breakpoints=_breakpoints(
+            compiled,
+            np.asarray(P, dtype=float),
+            np.asarray(Y0, dtype=float),
+            (ch_time, ch_kind, ch_index, ch_value),
+        ),
     )
 
 

@@ -18,6 +18,13 @@ Protocol encoding (sorted by time; simultaneous changes are applied in order):
 
 Values reported at a change time are those *after* the change (right-continuous), so an input
 set at ``t = 0`` is visible in the first output row.
+
+Breakpoints ``BP`` (m, n_b), sorted per row, padded with ``inf``: switching times of time-only
+conditions in the model (:mod:`jaksim.compile.breakpoints`). The integration stops exactly at
+each one and restarts there, like at a protocol change but with nothing applied; inside a
+segment the kernels see times pulled a few ulps inside it
+(:func:`jaksim.solve.rodas.segment_time_window`), so each side of a switch is integrated with
+its own branch.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from .rodas import (
+    _EPS,
     STEADY_STATE_FAILED,
     SUCCESS,
     _allocate_work,
@@ -54,9 +62,9 @@ def _apply_change(kind, index, value, y, p):
 # re-optimises everything it links); inlining integrate_segment too made it slower (21.3 s).
 @njit(cache=True, inline="always")
 def run_member(
-    rhs, jac, outputs, init, use_init, t_eval, t_start, y0, p, ch_time, ch_kind, ch_index,
-    ch_value, sel_state, sel_out, n_out, rtol, atol, max_steps, use_dfdt, preeq, L, piv_rows,
-    ss_opts, lu_plan, res, stats,
+    rhs, jac, outputs, init, switches, n_sw, use_init, t_eval, t_start, y0, p, ch_time,
+    ch_kind, ch_index, ch_value, bp, sel_state, sel_out, n_out, rtol, atol, max_steps,
+    use_dfdt, preeq, L, piv_rows, ss_opts, lu_plan, res, stats,
 ):  # fmt: skip
     """Simulate one member; fills ``res`` (n_t, n_sel) and ``stats``; returns a status code.
 
@@ -64,6 +72,9 @@ def run_member(
     optional pre-equilibration with no protocol change applied, then the protocol from
     ``t_start`` (<= every change time and ``t_eval[0]``) to ``t_eval[-1]``. ``lu_plan``: the
     model's sparse LU plan (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`; empty: dense).
+    ``bp``: this member's sorted breakpoints (``inf`` padding). ``switches`` / ``n_sw``: the
+    model's switch-condition kernel and count (0: ``switches`` is only a placeholder); the
+    integrator lands on their flips (``switch_mode`` of :func:`integrate_segment`).
     """
     n = y0.size
     y = np.empty(n)
@@ -77,13 +88,16 @@ def run_member(
         )
         if st != SUCCESS:
             return STEADY_STATE_FAILED
-    work = _allocate_work(n, 0, lu_plan)
+    work = _allocate_work(n, n_sw, lu_plan)
+    gbuf = work[4]
     obuf = np.zeros(max(n_out, 1))
     n_t = t_eval.size
     n_c = ch_time.size
+    n_b = bp.size
     t_end = t_eval[n_t - 1]
     t = t_start
     ic = 0
+    ib = 0
     k = 0
     while True:
         while ic < n_c and ch_time[ic] <= t:
@@ -97,10 +111,20 @@ def run_member(
         seg_end = t_end
         if ic < n_c and ch_time[ic] < t_end:
             seg_end = ch_time[ic]
-        # triggers: unused (n_trig = 0); `outputs` only fills the FunctionType slot.
+        while ib < n_b and bp[ib] <= t:
+            ib += 1
+        if ib < n_b and bp[ib] < seg_end:
+            seg_end = bp[ib]
+        if seg_end - t <= 64.0 * _EPS * max(abs(t), abs(seg_end)):
+            # A stop within a few ulps of the last one (a breakpoint next to a change or an
+            # output time): no step fits; the state moves by ~f * 1e-14 t, below any tolerance.
+            t = seg_end
+            continue
+        if n_sw > 0:  # reference values of the switch conditions at the segment start
+            switches(t, y.ctypes, p.ctypes, gbuf[0].ctypes)
         status, k, t = integrate_segment(
-            rhs, jac, outputs, outputs, 0, t, seg_end, y, p, t_eval, k, sel_state, sel_out,
-            obuf, res, rtol, atol, max_steps, use_dfdt, stats, work,
+            rhs, jac, outputs, switches, n_sw, t, seg_end, y, p, t_eval, k, sel_state, sel_out,
+            obuf, res, rtol, atol, max_steps, use_dfdt, stats, work, True,
         )  # fmt: skip
         if status != SUCCESS:
             return status
@@ -108,21 +132,22 @@ def run_member(
 
 @njit(nogil=True, cache=True)
 def solve_members(
-    rhs, jac, outputs, init, use_init, t_eval, t_start, Y0, P, ch_time, ch_kind, ch_index,
-    CH_VALUE, sel_state, sel_out, n_out, rtol, atol, max_steps, use_dfdt, preeq, L, piv_rows,
-    ss_opts, lu_plan, res, status, stats, i0, i1,
+    rhs, jac, outputs, init, switches, n_sw, use_init, t_eval, t_start, Y0, P, ch_time,
+    ch_kind, ch_index, CH_VALUE, BP, sel_state, sel_out, n_out, rtol, atol, max_steps,
+    use_dfdt, preeq, L, piv_rows, ss_opts, lu_plan, res, status, stats, i0, i1,
 ):  # fmt: skip
     """Run members ``i0 <= i < i1`` (releases the GIL: callers run chunks in threads).
 
-    Shapes: ``Y0`` (m, n), ``P`` (m, n_p), ``CH_VALUE`` (m, n_c), ``res`` (m, n_t, n_sel)
+    Shapes: ``Y0`` (m, n), ``P`` (m, n_p), ``CH_VALUE`` (m, n_c), ``BP`` (m, n_b) sorted
+    breakpoints (``inf`` padding), ``res`` (m, n_t, n_sel)
     (output, NaN for a failed member), ``status`` (m,) int64, ``stats`` (m, N_STATS) int64.
     """
     for i in range(i0, i1):
         p = P[i].copy()
         st = run_member(
-            rhs, jac, outputs, init, use_init, t_eval, t_start, Y0[i], p, ch_time, ch_kind,
-            ch_index, CH_VALUE[i], sel_state, sel_out, n_out, rtol, atol, max_steps, use_dfdt,
-            preeq, L, piv_rows, ss_opts, lu_plan, res[i], stats[i],
+            rhs, jac, outputs, init, switches, n_sw, use_init, t_eval, t_start, Y0[i], p,
+            ch_time, ch_kind, ch_index, CH_VALUE[i], BP[i], sel_state, sel_out, n_out, rtol,
+            atol, max_steps, use_dfdt, preeq, L, piv_rows, ss_opts, lu_plan, res[i], stats[i],
         )  # fmt: skip
         status[i] = st
         if st != SUCCESS:

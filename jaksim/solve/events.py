@@ -63,6 +63,7 @@ class EventSegment:
 
 # numba's cache keys this function on this file's text only, although the cached machine code
 # includes the rodas.py functions it calls: after changing those, edit this file too.
+# (last change there: kernels evaluated inside the segment's time window.)
 @njit(cache=True)
 def _until_event(
     rhs, jac, triggers, n_trig, t0, t_end, y, p, t_eval, g0, rtol, atol, max_steps, use_dfdt,
@@ -81,7 +82,7 @@ def _until_event(
         k += 1
     status, k, t = integrate_segment(
         rhs, jac, rhs, triggers, n_trig, t0, t_end, y, p, t_eval, k, sel, no_out, obuf, res,
-        rtol, atol, max_steps, use_dfdt, stats, work,
+        rtol, atol, max_steps, use_dfdt, stats, work, False,
     )  # fmt: skip
     if status == SUCCESS:
         while k < t_eval.size and t_eval[k] <= t_end:

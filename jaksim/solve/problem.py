@@ -45,6 +45,13 @@ class Problem:
     lu_plan : int64 array
         Sparse LU plan of the Rosenbrock matrix (:func:`jaksim.solve.sparse_lu.sparse_lu_plan`
         of the model's ``jac_sparsity``); empty (the default) for a dense LU.
+    switches : cfunc or None
+        The model's switch-condition kernel (``n_switch`` entries; None or 0: none).
+    n_switch : int
+    breakpoints : (m, n_b) float
+        Per member, the sorted switching times of the model's time-only conditions
+        (``inf`` padding; :func:`jaksim.compile.breakpoints.breakpoint_times`). Solvers stop
+        and restart exactly there. Empty (the default): none.
     """
 
     rhs: object
@@ -69,6 +76,16 @@ class Problem:
     piv_rows: np.ndarray
     ss_opts: np.ndarray
     lu_plan: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    breakpoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    switches: object = None
+    n_switch: int = 0
+
+    def breakpoint_rows(self) -> np.ndarray:
+        """``breakpoints`` as a C-contiguous (m, n_b) array (n_b = 0 when there are none)."""
+        bp = np.asarray(self.breakpoints, dtype=float)
+        if bp.size == 0:
+            return np.zeros((self.n_members, 0))
+        return np.ascontiguousarray(bp.reshape(self.n_members, -1))
 
     @property
     def n_members(self) -> int:

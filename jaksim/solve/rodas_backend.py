@@ -32,12 +32,17 @@ def solve_rodas(
     m = problem.n_members
     threads = numba.get_num_threads() if n_threads is None else int(n_threads)
     threads = max(1, min(threads, m))
+    bp = problem.breakpoint_rows()
+    n_sw = int(problem.n_switch) if problem.switches is not None else 0
+    # `outputs` fills the FunctionType slot when there are no switches (never called then)
+    switches = problem.switches if n_sw else problem.outputs
 
     def run(i0: int, i1: int) -> None:
         solve_members(
-            problem.rhs, problem.jac, problem.outputs, problem.init, problem.use_init,
-            problem.t_eval, float(problem.t_start), problem.Y0, problem.P, problem.ch_time,
-            problem.ch_kind, problem.ch_index, problem.ch_value, problem.sel_state,
+            problem.rhs, problem.jac, problem.outputs, problem.init, switches, n_sw,
+            problem.use_init, problem.t_eval, float(problem.t_start), problem.Y0, problem.P,
+            problem.ch_time,
+            problem.ch_kind, problem.ch_index, problem.ch_value, bp, problem.sel_state,
             problem.sel_out, int(problem.n_out), float(rtol), float(atol), int(max_steps),
             problem.use_dfdt, problem.preequilibrate, problem.L_red, problem.piv_rows,
             problem.ss_opts, problem.lu_plan, sol.values, sol.status, sol.stats, i0, i1,

@@ -16,7 +16,7 @@ from scipy.integrate import solve_ivp
 from . import ensemble
 from .kernels import call_init, call_kernel
 from .problem import Problem, Solution, empty_solution, status_message
-from .rodas import EXTERNAL_FAILED, ST_JAC, ST_RHS, SUCCESS
+from .rodas import EXTERNAL_FAILED, ST_JAC, ST_RHS, SUCCESS, segment_time_window
 from .steady_state import steady_state_core
 
 METHODS = ("BDF", "Radau", "LSODA")
@@ -25,18 +25,22 @@ METHODS = ("BDF", "Radau", "LSODA")
 _apply_change = ensemble._apply_change.py_func
 
 
-def _kernel_functions(problem: Problem, p: np.ndarray):
+def _kernel_functions(problem: Problem, p: np.ndarray, window: list[float]):
+    """rhs / Jacobian for solve_ivp; times clamped to ``window`` (the current segment's
+    :func:`~jaksim.solve.rodas.segment_time_window`, as in the Rodas backend)."""
     n = problem.Y0.shape[1]
     rhs, jac = problem.rhs, problem.jac
 
     def fun(t, y):
         out = np.empty(n)
-        call_kernel(rhs, float(t), np.ascontiguousarray(y, dtype=float), p, out)
+        tc = min(max(float(t), window[0]), window[1])
+        call_kernel(rhs, tc, np.ascontiguousarray(y, dtype=float), p, out)
         return out
 
     def jacobian(t, y):
         out = np.empty(n * n)
-        call_kernel(jac, float(t), np.ascontiguousarray(y, dtype=float), p, out)
+        tc = min(max(float(t), window[0]), window[1])
+        call_kernel(jac, tc, np.ascontiguousarray(y, dtype=float), p, out)
         return out.reshape(n, n)
 
     return fun, jacobian
@@ -65,11 +69,13 @@ def _solve_member(problem, i, method, rtol, atol, max_steps, values, stats) -> i
         )  # fmt: skip
         if status != SUCCESS:
             return int(status)
-    fun, jacobian = _kernel_functions(problem, p)
+    window = [-np.inf, np.inf]
+    fun, jacobian = _kernel_functions(problem, p, window)
     t_eval = problem.t_eval
     t_end = t_eval[-1]
     t = float(problem.t_start)
     ic, k, n_c = 0, 0, problem.ch_time.size
+    bp = problem.breakpoint_rows()[i]
     while True:
         while ic < n_c and problem.ch_time[ic] <= t:
             _apply_change(problem.ch_kind[ic], problem.ch_index[ic], problem.ch_value[i, ic], y, p)
@@ -80,6 +86,13 @@ def _solve_member(problem, i, method, rtol, atol, max_steps, values, stats) -> i
         if t >= t_end:
             return SUCCESS
         seg_end = float(problem.ch_time[ic]) if ic < n_c and problem.ch_time[ic] < t_end else t_end
+        later = bp[bp > t]
+        if later.size and later[0] < seg_end:
+            seg_end = float(later[0])
+        if seg_end - t <= 64.0 * np.finfo(float).eps * max(abs(t), abs(seg_end)):
+            t = seg_end  # as in the Rodas backend: no step fits between two stops this close
+            continue
+        window[:] = segment_time_window.py_func(t, seg_end)
         inner = t_eval[(t_eval > t) & (t_eval < seg_end)]
         sol = solve_ivp(
             fun, (t, seg_end), y, method=method, t_eval=np.append(inner, seg_end),

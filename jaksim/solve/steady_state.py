@@ -172,10 +172,12 @@ def steady_state_core(rhs, jac, t, y, p, L, piv_rows, opts, max_steps, use_dfdt,
     obuf = np.zeros(1)
     horizon = 1.0
     t_now = t
+    # numba caches this function keyed on this file only: edit it when rodas.py changes
+    # (last: segment time window / breakpoints).
     while horizon <= opts[OPT_T_MAX]:
         status, _, t_reached = integrate_segment(
             rhs, jac, rhs, rhs, 0, t_now, t_now + horizon, y, p, empty_t, k0, empty_i, empty_i,
-            obuf, res, opts[OPT_RTOL], opts[OPT_ATOL], max_steps, use_dfdt, stats, work,
+            obuf, res, opts[OPT_RTOL], opts[OPT_ATOL], max_steps, use_dfdt, stats, work, False,
         )  # fmt: skip
         if status != SUCCESS:
             return STEADY_STATE_FAILED

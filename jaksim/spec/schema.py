@@ -7,6 +7,7 @@ Values keep the units they were written in; :mod:`jaksim.spec.builder` converts 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -161,6 +162,10 @@ def _stoichiometry(value: Any, path: str, file: str | None) -> tuple[tuple[str, 
     return tuple(out.items())
 
 
+#: Word characters only (an identifier or a plain number): safe next to ``*`` unbracketed.
+_ATOM = re.compile(r"[A-Za-z0-9_.]+\Z")
+
+
 def mass_action_rate(
     kf: str,
     reactants: Sequence[tuple[str, float]],
@@ -169,11 +174,14 @@ def mass_action_rate(
 ) -> str:
     """Mass-action rate text: ``kf*A*B^2 - kr*C``.
 
-    ``kf`` / ``kr`` may be expressions; sums are parenthesised.
+    ``kf`` / ``kr`` may be expressions; anything but a bare identifier or number is
+    parenthesised, so that e.g. ``kf = "k1 > 0.05"`` gives ``(k1 > 0.05)*A`` rather than
+    ``k1 > 0.05*A`` (a comparison, a power or a ``piecewise`` binds differently from ``*``).
     """
 
     def term(k: str, side: Sequence[tuple[str, float]]) -> str:
-        k = f"({k})" if any(op in k for op in "+-/") else k
+        k = k.strip()
+        k = k if _ATOM.match(k) else f"({k})"
         factors = [k] + [sid if n == 1 else f"{sid}^{n:g}" for sid, n in side]
         return "*".join(factors)
 

@@ -47,6 +47,10 @@ __all__ = [
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: Word characters only (an identifier, a name fragment, a plain number): no brackets needed.
+_ATOM = re.compile(r"[A-Za-z0-9_.]+\Z")
+#: Keys whose string values are expressions (component tables and event assignments).
+_EXPR_KEYS = frozenset({"rate", "kf", "kr", "expression", "trigger", "delay", "priority"})
 
 #: Keys of a ``[[use]]`` table.
 USE_KEYS = ("template", "with", "parameters", "sources")
@@ -269,15 +273,34 @@ class Template:
                 field=f"{where}.with",
             )
         text = {k: str(v) for k, v in subs.items()}
+        # In expression fields a substituted expression is bracketed ({k} = "a + b" in
+        # "{k}*A" must mean (a + b)*A); identifiers and numbers are pasted as they are, since
+        # placeholders also build names ("kon_{L}").
+        text_expr = {k: v if _ATOM.match(v.strip()) else f"({v})" for k, v in text.items()}
 
         def fill(s: str) -> str:
             return _PLACEHOLDER.sub(lambda m: text[m.group(1)], s)
+
+        def fill_expr(s: str) -> str:
+            return _PLACEHOLDER.sub(lambda m: text_expr[m.group(1)], s)
+
+        def fill_table(value: Any) -> Any:
+            if isinstance(value, Mapping):
+                return {
+                    fill(k): fill_expr(v)
+                    if k in _EXPR_KEYS and isinstance(v, str)
+                    else fill_table(v)
+                    for k, v in value.items()
+                }
+            if isinstance(value, list | tuple):
+                return [fill_table(v) for v in value]
+            return fill(value) if isinstance(value, str) else value
 
         out: list[TableEntry] = []
         for kind, entries in self.tables.items():
             for i, table in enumerate(entries):
                 label = f"{where} (template {self.name!r}).{kind}[{i}]"
-                out.append((kind, label, _walk_strings(table, fill), True))
+                out.append((kind, label, fill_table(table), True))
         for i, use in enumerate(self.uses):
             inner = {k: _walk_strings(v, fill) for k, v in use.items() if k != "template"}
             ref, label = use["template"], f"{where} > {self.name}.use[{i}]"
