@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..io.paths import read_text_file
 from ..spec.errors import ConfigError, JaksimError, did_you_mean
 from .config import ExperimentConfig
 from .kinds import get_kind, kind_names
@@ -169,10 +170,7 @@ def load_config(path: str | Path) -> LoadedConfig:
             path = shipped_path("experiments", str(path))
         except JaksimError as err:
             raise ConfigError(err.message, file=str(path)) from None
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise ConfigError(f"cannot read experiment file: {err.strerror}", file=str(path)) from None
+    text = read_text_file(path, ConfigError, "experiment file")
     return parse_config(text, str(path), path.resolve().parent)
 
 
