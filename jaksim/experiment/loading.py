@@ -121,7 +121,14 @@ def parse_config(text: str, file: str = "<string>", base_dir: Path | None = None
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", file=file) from None
-    kind_name = raw.get("experiment", {}).get("kind", "simulation")
+    head = raw.get("experiment", {})
+    if not isinstance(head, dict):  # e.g. `experiment = 5`: the kind lookup below needs a table
+        raise ConfigError(
+            f"expected a table [experiment] (name, kind, ...), got {head!r}",
+            file=file,
+            field="experiment",
+        )
+    kind_name = head.get("kind", "simulation")
     kind = get_kind(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
         raise ConfigError(
