@@ -8,7 +8,6 @@ Values keep the units they were written in; :mod:`jaksim.spec.builder` converts 
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
