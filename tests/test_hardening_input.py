@@ -97,8 +97,18 @@ def _out_commands(tmp_path: Path, out: Path) -> dict[str, list[str]]:
     if not sbml.exists():
         assert main(["export-sbml", str(BINDING), str(sbml)]) == 0
     return {
-        "simulate": ["simulate", str(BINDING), "--t-end", "1", "--points", "3", "--solver",
-                     "bdf", "--out", str(out)],  # fmt: skip
+        "simulate": [
+            "simulate",
+            str(BINDING),
+            "--t-end",
+            "1",
+            "--points",
+            "3",
+            "--solver",
+            "bdf",
+            "--out",
+            str(out),
+        ],  # fmt: skip
         "export-sbml": ["export-sbml", str(BINDING), str(out)],
         "import-sbml": ["import-sbml", str(sbml), "--out", str(out)],
         "run": ["run", str(_experiment(tmp_path)), "--quiet", "--out", str(out)],
@@ -280,8 +290,11 @@ def test_division_by_zero_names_the_reaction(tmp_path, capsys):
     # kr = koff / R with R = 0 at t = 0: the reverse rate is inf * LR = nan
     path = _failing(
         tmp_path,
-        **{"initial = 5.0": "initial = 0.0", 'kr = "koff"': 'rate = "kon*L*R - koff/R*LR"',
-           'kf = "kon"\n': ""},
+        **{
+            "initial = 5.0": "initial = 0.0",
+            'kr = "koff"': 'rate = "kon*L*R - koff/R*LR"',
+            'kf = "kon"\n': "",
+        },
     )
     err = refused(capsys, "simulate", path, "--t-end", "10", "--solver", "bdf",
                   expect=("reaction 'bind'", "t = 0", "R"))  # fmt: skip
