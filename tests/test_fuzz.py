@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from jaksim.spec import expr as ex  # noqa: E402
@@ -64,6 +64,8 @@ def _name_of(name: str) -> str:
 
 @FUZZ
 @given(text=_expressions())
+@example(text="(" * 2000 + "x" + ")" * 2000)  # found: RecursionError in the parser
+@example(text="+".join(["x"] * 2000))  # found: RecursionError in to_text / diff
 def test_fuzz_expressions(text: str) -> None:
     try:
         tree = ex.parse(text, context="fuzz")
@@ -149,6 +151,8 @@ def model_dir(tmp_path_factory) -> Path:
 
 @settings(FUZZ, max_examples=1000)
 @given(text=_model_text())
+@example(text=HEAD + '[[assignments]]\nid = [1, 2]\nexpression = "A"\n')  # found: TypeError
+@example(text=HEAD + "species = [1, 2]\n")
 def test_fuzz_model_files(model_dir: Path, text: str) -> None:
     """Random model files: fragments of valid tables with keys dropped, values replaced by
     values of other types, unknown keys, duplicated tables and truncated lines."""
