@@ -301,7 +301,7 @@ def test_no_progress_watchdog_stops_a_stalled_run(tmp_path):
 def test_a_run_where_every_member_fails_exits_nonzero(tmp_path, capsys):
     extra = (
         '[sweep]\n[[sweep.axes]]\nkind = "parameter"\nname = "kb"\n'
-        'values = [nan, nan, nan, nan]\nunit = "1/min"\n'
+        'values = [-1e5, -2e5, -5e5, -1e6]\nunit = "1/min"\n'  # growth overflows
     )
     path = base_config(tmp_path, extra)
     with pytest.raises(SimulationError, match="all 4 members failed; first reasons: '"):

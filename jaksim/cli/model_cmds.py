@@ -6,10 +6,12 @@ MODEL is a shipped model name (see ``jaksim models``), a ``.toml`` model file or
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from ..spec.errors import ModelError, did_you_mean
 from ..spec.model import Model
+from .outputs import prepare_out, writing
 
 __all__ = ["register"]
 
@@ -137,6 +139,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     from ..io.registry import load_model
 
     model = load_model(args.model)
+    if args.graph:
+        prepare_out(args.graph, "--graph")
     print(describe(model))
     if args.graph:
         from ..plot.network import save_network
@@ -173,9 +177,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from ..simulation import simulate
 
     model = load_model(args.model)
-    if args.t_end <= 0 or args.points < 2:
-        raise ModelError("need --t-end > 0 and --points >= 2", field="simulate")
+    # NaN passes every comparison and inf makes linspace all-NaN: test finiteness explicitly
+    if not (math.isfinite(args.t_end) and args.t_end > 0):
+        raise ModelError(f"must be a finite number > 0, got {args.t_end!r}", field="--t-end")
+    if args.points < 2:
+        raise ModelError(f"must be >= 2, got {args.points}", field="--points")
     params = _parse_params(args.param, model)
+    # refuse an unwritable output before simulating, not after
+    for path, flag in ((args.out, "--out"), (args.plot, "--plot")):
+        if path:
+            prepare_out(path, flag)
     t = np.linspace(0.0, args.t_end, args.points)
     result = simulate(
         model, t, params=params, preequilibrate=args.preequilibrate, solver=args.solver
@@ -191,10 +202,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                     f"no state or observable {n!r}{did_you_mean(n, known)}", field="--show"
                 )
     if args.out:
-        result.to_dataframe().to_csv(args.out, index=False)
+        with writing(args.out, "--out"):
+            result.to_dataframe().to_csv(args.out, index=False)
         print(f"time course written to {args.out}")
     if args.plot:
-        _plot(result, names, model, args.plot)
+        with writing(args.plot, "--plot"):
+            _plot(result, names, model, args.plot)
         print(f"figure written to {args.plot}")
     if not args.out and not args.plot:
         print(f"values at t = {t[-1]:g} {model.time_unit}:")

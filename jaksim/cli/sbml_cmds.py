@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .outputs import prepare_out, writing
+
 __all__ = ["register"]
 
 
@@ -33,9 +35,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ..io.sbml_import import load_sbml
     from ..io.toml_writer import write_model_toml
 
-    model = load_sbml(args.sbml)
     out = Path(args.out) if args.out else Path(args.sbml).with_suffix(".toml")
-    write_model_toml(model, out)
+    model = load_sbml(args.sbml)
+    prepare_out(str(out), "--out")
+    with writing(str(out), "--out"):
+        write_model_toml(model, out)
     print(f"wrote {out} ({len(model.species)} species, {len(model.reactions)} reactions, "
           f"{len(model.events)} events)")  # fmt: skip
     return 0
@@ -46,7 +50,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ..io.sbml_export import write_sbml
 
     model = load_model(args.model)
-    path = write_sbml(model, args.out)
+    prepare_out(args.out, "OUT")
+    with writing(args.out, "OUT"):
+        path = write_sbml(model, args.out)
     print(f"wrote {path} (SBML L3V2, {len(model.species)} species, "
           f"{len(model.reactions)} reactions)")  # fmt: skip
     return 0

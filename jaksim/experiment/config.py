@@ -138,7 +138,9 @@ def _unit_text(text: str) -> str:
 
 UnitText = Annotated[str, AfterValidator(_unit_text)]
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
-PositiveFloat = Annotated[float, Field(gt=0)]
+# NaN fails every comparison and inf passes gt=0: both must be refused explicitly
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class _Closed(BaseModel):
@@ -186,7 +188,7 @@ class TimeSection(_Closed):
 
     end: Time | None = None
     points: Annotated[int, Field(ge=2)] = 101
-    values: list[float] | None = None
+    values: list[FiniteFloat] | None = None
     unit: UnitText | None = None
 
     @model_validator(mode="after")
@@ -300,6 +302,11 @@ class Axis(_Closed):
             return self
         if self.values is not None and any(isinstance(v, str) for v in self.values):
             raise ValueError("'values' must be numbers (write the unit in 'unit')")
+        for key in ("low", "high", "values"):
+            value = getattr(self, key)
+            numbers = value if isinstance(value, list) else [] if value is None else [value]
+            if not all(math.isfinite(v) for v in numbers):
+                raise ValueError(f"{key!r} must hold finite numbers, got {value!r}")
         has_range = self.low is not None or self.high is not None
         if (self.values is None) == (not has_range):
             raise ValueError("give either 'values' or a range 'low'/'high'")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..io.paths import read_text_file
 from ..spec.errors import ConfigError, JaksimError, did_you_mean
 from .config import ExperimentConfig
 from .kinds import get_kind, kind_names
@@ -120,7 +121,14 @@ def parse_config(text: str, file: str = "<string>", base_dir: Path | None = None
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", file=file) from None
-    kind_name = raw.get("experiment", {}).get("kind", "simulation")
+    head = raw.get("experiment", {})
+    if not isinstance(head, dict):  # e.g. `experiment = 5`: the kind lookup below needs a table
+        raise ConfigError(
+            f"expected a table [experiment] (name, kind, ...), got {head!r}",
+            file=file,
+            field="experiment",
+        )
+    kind_name = head.get("kind", "simulation")
     kind = get_kind(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
         raise ConfigError(
@@ -169,10 +177,7 @@ def load_config(path: str | Path) -> LoadedConfig:
             path = shipped_path("experiments", str(path))
         except JaksimError as err:
             raise ConfigError(err.message, file=str(path)) from None
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise ConfigError(f"cannot read experiment file: {err.strerror}", file=str(path)) from None
+    text = read_text_file(path, ConfigError, "experiment file")
     return parse_config(text, str(path), path.resolve().parent)
 
 

@@ -110,9 +110,9 @@ class ExperimentPlan:
         )
 
 
-def _param_factor(model: Any, pid: str, unit: str, where: str, file: str) -> float:
+def _parameter(model: Any, pid: str, where: str, file: str) -> Any:
     try:
-        par = model.get_parameter(pid)
+        return model.get_parameter(pid)
     except KeyError:
         raise ConfigError(
             f"model {model.id!r} has no parameter {pid!r}"
@@ -120,6 +120,10 @@ def _param_factor(model: Any, pid: str, unit: str, where: str, file: str) -> flo
             file=file,
             field=where,
         ) from None
+
+
+def _param_factor(model: Any, pid: str, unit: str, where: str, file: str) -> float:
+    par = _parameter(model, pid, where, file)
     try:
         return convert(1.0, unit, par.units or "dimensionless")
     except JaksimError as err:
@@ -204,6 +208,8 @@ def make_plan(loaded: LoadedConfig, table: SweepTable, engine: Engine) -> Experi
         where = f"sweep.axes[{i}]"
         if a.kind == "parameter":
             name = f"{where}.name"
+            if a.relative:  # no unit to convert, but the parameter must exist all the same
+                _parameter(model, a.name, name, file)
             factor = 1.0 if a.relative else _param_factor(model, a.name, a.unit, name, file)
             # a relative factor scales the file's override when there is one
             default = (

@@ -27,6 +27,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .._version import __version__
+from ..io.paths import prepare_output
 from ..spec.errors import ConfigError, RunError, SimulationError
 from .engine import Engine, compiled
 from .executors import InProcessExecutor, dask_executor
@@ -401,6 +402,15 @@ def run_experiment(file: str | Path | LoadedConfig, **options) -> Path:
     loaded = file if isinstance(file, LoadedConfig) else load_config(file)
     opts = RunOptions(**options)
     _check_options(opts)
+    # an output folder that cannot be written is refused before any simulation runs
+    created = prepare_output(
+        loaded.output_dir(opts.out),
+        folder=True,
+        arg="--out" if opts.out is not None else "experiment.output",
+        error=ConfigError,
+    )
+    if created is not None and not opts.quiet:
+        print(f"created folder {created}")
     kind = get_kind(loaded.kind)
     return kind.runner(loaded, opts)
 

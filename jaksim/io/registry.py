@@ -99,6 +99,11 @@ def load_model(name_or_path: str | Path | Model, *, require_sources: bool = True
     if isinstance(name_or_path, Model):
         return name_or_path
     path = Path(name_or_path)
+    if path.is_dir():
+        raise ModelError(
+            "is a folder, not a model file: give a .toml or SBML file or a shipped model name",
+            file=str(path),
+        )
     if path.suffix.lower() in _SBML_SUFFIXES:
         from .sbml_import import load_sbml  # libsbml loads only when needed
 

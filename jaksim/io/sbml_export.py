@@ -17,6 +17,7 @@ cross-checks compare trajectories):
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import libsbml
@@ -37,8 +38,18 @@ def _check(code: int, what: str) -> None:
         )
 
 
+# Characters XML 1.0 cannot hold even as character references (C0 controls other than tab,
+# newline and carriage return; surrogates; U+FFFE/U+FFFF): libsbml would write a file that
+# no XML parser reads back, so they become U+FFFD in names and notes.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _XML_ILLEGAL.sub("\ufffd", text)
+
+
 def _notes(element: libsbml.SBase, **items: str) -> None:
-    lines = [f"<p>{k}: {html.escape(v)}</p>" for k, v in items.items() if v]
+    lines = [f"<p>{k}: {html.escape(_xml_text(v))}</p>" for k, v in items.items() if v]
     if lines:
         body = '<body xmlns="http://www.w3.org/1999/xhtml">' + "".join(lines) + "</body>"
         _check(element.setNotes(body), f"notes of {element.getId()}")
@@ -77,14 +88,14 @@ class _Exporter:
         element = create()
         element.setId(eid)
         if name:
-            element.setName(name)
+            element.setName(_xml_text(name))
         return element
 
     def run(self) -> libsbml.SBMLDocument:
         mo, m = self.model, self.m
         m.setId(mo.id)
         if mo.name:
-            m.setName(mo.name)
+            m.setName(_xml_text(mo.name))
         _notes(m, description=mo.description)
         vol = self.unit(mo.volume_unit)
         substance = self.unit(f"{mo.concentration_unit}*{mo.volume_unit}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libsbml
 
 from jaksim.io.sbml_math import UnsupportedMath, ast_to_expr
+from jaksim.spec.errors import ModelError, did_you_mean
 from jaksim.spec.expr import BinOp, Expr, Num, Sym, Time, evaluate, substitute, to_text
 from jaksim.spec.model import Parameter, Reaction
 
@@ -135,6 +136,17 @@ class ReactionImport:
         rid = r.getId()
         if r.isSetFast() and r.getFast():
             self.refuse("fast reaction", rid)
+        # libsbml reads a reference to a missing species without complaint (only its
+        # consistency checks would flag it); the TOML model would then be refused on load
+        for ref in (*r.getListOfReactants(), *r.getListOfProducts(), *r.getListOfModifiers()):
+            if self.m.getSpecies(sid := ref.getSpecies()) is None:
+                known = [s.getId() for s in self.m.getListOfSpecies()]
+                raise ModelError(
+                    f"refers to species {sid!r}, which the model does not define"
+                    f"{did_you_mean(sid, known)}",
+                    file=self.source,
+                    field=f"reaction {rid!r}",
+                )
         refs: list[tuple[tuple[str, float], ...]] = []
         split: list[tuple[int, str, Expr]] = []  # (0 reactant | 1 product, species, stoich)
         for side, group in enumerate((r.getListOfReactants(), r.getListOfProducts())):

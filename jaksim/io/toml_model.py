@@ -20,6 +20,7 @@ from ..spec.errors import ModelError, did_you_mean
 from ..spec.model import Model
 from ..spec.schema import KINDS, Components, check_keys
 from ..spec.templates import TableEntry, Template, check_use, merge_tables
+from .paths import read_text_file
 
 __all__ = ["FORMAT_VERSION", "load_model_file", "model_from_document", "read_toml"]
 
@@ -44,13 +45,11 @@ _MODULE_KEYS = ("id", "description")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; syntax errors become ModelError naming the file."""
+    """Read a TOML file; a folder, binary file or syntax error is a ModelError naming it."""
     path = Path(path)
+    text = read_text_file(path, ModelError, "model file")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ModelError("file not found", file=str(path)) from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ModelError(f"invalid TOML: {err}", file=str(path)) from None
 

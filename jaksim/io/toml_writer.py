@@ -13,20 +13,42 @@ and the ``original.*`` metadata of a first load).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ..spec.errors import ModelError
 from ..spec.model import Model, Reaction
 from ..spec.schema import KINDS
 
 __all__ = ["write_model_toml", "model_to_toml"]
 
 
+_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n",
+                  "\f": "\\f", "\r": "\\r"}  # fmt: skip
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    code = ord(ch)
+    # TOML forbids raw U+0000-U+001F and U+007F (DEL) in strings; C1 controls and the
+    # Unicode line / paragraph separators are legal but break editors and diffs: escape all
+    if code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029):
+        return f"\\u{code:04X}"
+    if 0xD800 <= code <= 0xDFFF:  # only from Python strings; TOML (and UTF-8) cannot hold it
+        raise ModelError(f"cannot write a lone surrogate (U+{code:04X}) in a TOML string")
+    return ch
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: quoted, with everything TOML cannot hold raw escaped."""
+    return '"' + "".join(_escape_char(ch) for ch in text) + '"'
+
+
 def _value(v: Any) -> str:
-    """One TOML value (JSON string escapes are valid TOML basic-string escapes)."""
+    """One TOML value."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
@@ -35,7 +57,7 @@ def _value(v: Any) -> str:
             return "nan"
         return repr(v)  # "inf", "-inf", "1e-05", "0.5" are all TOML floats
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return _string(v)
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + " }"
     if isinstance(v, list | tuple):
@@ -45,7 +67,7 @@ def _value(v: Any) -> str:
 
 def _key(k: str) -> str:
     bare = k.replace("_", "a").replace("-", "a").isalnum() and k.isascii()
-    return k if bare else json.dumps(k)
+    return k if bare else _string(k)
 
 
 def _fields(obj: Any) -> dict[str, Any]:

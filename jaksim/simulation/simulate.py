@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..solve.problem import Problem, Solution
 from ..solve.sparse_lu import sparse_lu_plan
 from ..solve.steady_state import find_steady_state, reduce_conservation
 from ..spec.errors import did_you_mean
+from .diagnose import MAX_EXPLAINED, explain_failure
 from .event_runs import run_event_members
 from .protocol import Protocol
 from .results import STAT_NAMES, EnsembleResult, SimulationResult, SteadyStateResult
@@ -331,7 +333,9 @@ def simulate(
         state_ids=tuple(compiled.state_ids[i] for i in problem.sel_state),
         output_ids=tuple(compiled.output_ids[i] for i in problem.sel_out),
         status=int(sol.status[0]),
-        message=sol.messages[0],
+        message=explain_failure(
+            compiled, int(sol.status[0]), sol.messages[0], P[0], Y0[0], problem.t_start
+        ),
         stats=_stats(sol.stats[0]),
     )
 
@@ -404,6 +408,14 @@ def simulate_ensemble(
             problem, rtol=rtol, atol=atol, max_steps=max_steps, n_threads=n_threads
         )
         t = problem.t_eval
+        failed = np.flatnonzero(sol.status < 0)[:MAX_EXPLAINED]
+        if failed.size:
+            messages = list(sol.messages)
+            for i in failed:
+                messages[i] = explain_failure(
+                    compiled, int(sol.status[i]), messages[i], P[i], Y0[i], problem.t_start
+                )
+            sol = replace(sol, messages=tuple(messages))
         columns = tuple(compiled.state_ids[i] for i in problem.sel_state) + tuple(
             compiled.output_ids[i] for i in problem.sel_out
         )

@@ -16,7 +16,7 @@ from scipy.integrate import solve_ivp
 from . import ensemble
 from .kernels import call_init, call_kernel
 from .problem import Problem, Solution, empty_solution, status_message
-from .rodas import EXTERNAL_FAILED, ST_JAC, ST_RHS, SUCCESS, segment_time_window
+from .rodas import EXTERNAL_FAILED, NONFINITE, ST_JAC, ST_RHS, SUCCESS, segment_time_window
 from .steady_state import steady_state_core
 
 METHODS = ("BDF", "Radau", "LSODA")
@@ -94,10 +94,17 @@ def _solve_member(problem, i, method, rtol, atol, max_steps, values, stats) -> i
             continue
         window[:] = segment_time_window.py_func(t, seg_end)
         inner = t_eval[(t_eval > t) & (t_eval < seg_end)]
-        sol = solve_ivp(
-            fun, (t, seg_end), y, method=method, t_eval=np.append(inner, seg_end),
-            jac=jacobian, rtol=rtol, atol=atol,
-        )  # fmt: skip
+        if not np.all(np.isfinite(y)):  # solve_ivp raises ValueError on these: a status
+            return NONFINITE
+        try:
+            sol = solve_ivp(
+                fun, (t, seg_end), y, method=method, t_eval=np.append(inner, seg_end),
+                jac=jacobian, rtol=rtol, atol=atol,
+            )  # fmt: skip
+        except ValueError as err:  # a NaN / inf Jacobian reaches scipy's LU check_finite
+            if "inf" in str(err) or "finite" in str(err):
+                return NONFINITE
+            raise
         stats[ST_RHS] += sol.nfev
         stats[ST_JAC] += sol.njev
         if sol.status != 0:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .errors import ExpressionError, UnitError
+from .errors import ExpressionError, ModelError, UnitError
 from .expr import BinOp, Expr, Num, Sym, check_symbols, parse
 from .model import Compartment, Input, Model, Parameter, Reaction, Species
 from .schema import Components
@@ -229,6 +229,29 @@ def check_mass_action(
                 )
 
 
+def _check_unique_ids(components: Components, file: str | None) -> None:
+    """Refuse one id used by two components before unit checks run: otherwise the unit
+    lookups below (keyed by id) report a misleading unit mismatch instead of the duplicate.
+    The full id checks (syntax, assignment targets) are in :mod:`jaksim.spec.validate`."""
+    seen: dict[str, str] = {}
+    groups = (
+        ("compartment", components.compartments),
+        ("species", components.species),
+        ("parameter", components.parameters),
+        ("reaction", components.reactions),
+    )
+    for kind, items in groups:
+        for item in items:
+            if item.id in seen:
+                raise ModelError(
+                    f"duplicate id {item.id!r} (also a {seen[item.id]}): every compartment, "
+                    "species, parameter and reaction needs its own id",
+                    file=file,
+                    field=f"{kind} {item.id!r}",
+                )
+            seen[item.id] = kind
+
+
 def build_model(
     id: str,
     components: Components,
@@ -268,6 +291,7 @@ def build_model(
         Naming ``source_file``, the component and the field.
     """
     file = source_file or None
+    _check_unique_ids(components, file)
     try:
         mu = ModelUnits(time_unit, concentration_unit, volume_unit)
     except UnitError as err:

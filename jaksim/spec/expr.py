@@ -92,6 +92,11 @@ _INFIX = {  # operator -> (left binding power, right-operand binding power)
 }  # fmt: skip
 _NOT_BP, _NEG_BP = 3, 7
 
+#: Deepest expression tree accepted. Every tree operation (diff, simplify, printing, code
+#: generation) recurses once per level; Python's default stack (1000 frames) overflows from
+#: about 450 levels, so deeper text is refused with an ExpressionError, not a RecursionError.
+MAX_DEPTH = 300
+
 
 class _Parser:
     def __init__(self, text: str):
@@ -112,6 +117,7 @@ class _Parser:
             pos = m.end()
         self.tokens.append(("end", "", len(text)))
         self.i = 0
+        self.depth = 0
 
     def fail(self, message: str, pos: int) -> None:
         caret = " " * pos + "^"
@@ -147,6 +153,15 @@ class _Parser:
         return None
 
     def expression(self, min_bp: int) -> Expr:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(_too_deep(), self.peek()[2])
+        try:
+            return self._expression(min_bp)
+        finally:
+            self.depth -= 1
+
+    def _expression(self, min_bp: int) -> Expr:
         left = self.prefix()
         while (op := self.infix_op()) is not None and _INFIX[op][0] > min_bp:
             self.next()
@@ -204,9 +219,30 @@ class _Parser:
         return Call(fn, tuple(args))
 
 
+def _too_deep() -> str:
+    return (
+        f"expression nested more than {MAX_DEPTH} levels deep (parentheses, operators or "
+        "terms of one long sum); split it into assignments"
+    )
+
+
+def _depth(expr: Expr) -> int:
+    """Depth of the tree, without recursion (the tree may be too deep to recurse)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in node.children())
+    return deepest
+
+
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str) -> Expr:
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    # a long left-associative chain (a + b + c + ...) is built by a loop, not by recursion
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionError(f"{_too_deep()}\n    {text[:80]}{'...' if len(text) > 80 else ''}")
+    return tree
 
 
 def parse(text: str, *, context: str = "") -> Expr:

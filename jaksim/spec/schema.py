@@ -7,6 +7,7 @@ Values keep the units they were written in; :mod:`jaksim.spec.builder` converts 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,6 +264,13 @@ def component_from_table(
         return Event(assignments=tuple(assigns), **d), None
     if kind == "inputs":
         d["changes"] = tuple((float(t), float(v)) for t, v in d["changes"])
+        bad = [t for t, _ in d["changes"] if not math.isfinite(t)]
+        if bad:  # a NaN time sorts nowhere and an infinite one never comes
+            raise ModelError(
+                f"change times must be finite numbers, got {bad[0]!r}",
+                file=file,
+                field=f"{where}.changes",
+            )
         return Input(**d), None
     raise ModelError(f"unknown component kind {kind!r}{did_you_mean(kind, KINDS)}", file=file)
 

@@ -405,7 +405,11 @@ def merge_tables(
     seen: dict[tuple[str, Any], tuple[str, Any, bool]] = {}
     out: dict[str, list[tuple[str, Any]]] = {}
     for kind, where, item, from_template in entries:
-        key = (kind, _key(kind, item))
+        try:
+            key = (kind, _key(kind, item))
+            hash(key)
+        except (TypeError, AttributeError):  # e.g. `id = [1, 2]`: from_tables says what is wrong
+            key = (kind, f"{where}: {item!r}")
         if key in seen:
             first_where, first, first_tpl = seen[key]
             if first == item and (from_template or first_tpl):
