@@ -10,6 +10,7 @@ Public API (see the README for a tour)::
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 from typing import Any
 
@@ -29,7 +30,15 @@ _EXPORTS = {
     "Change": "jaksim.simulation",
 }
 
+# Stage subpackages, reachable as attributes (``jaksim.pharmacology.with_drug``) without an
+# explicit import, like numpy's submodules; also imported lazily.
+_SUBPACKAGES = ("spec", "io", "compile", "solve", "simulation", "analysis", "pharmacology",
+                "plot", "experiment", "cli")  # fmt: skip
+
 __all__ = ["__version__", *_EXPORTS]
+
+# a library logs to its package logger and never configures handlers (the CLI does)
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:
@@ -37,4 +46,11 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBPACKAGES:
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'jaksim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API (tab completion shows ``simulate``, not the lazy-import machinery)."""
+    return sorted([*__all__, *_SUBPACKAGES])

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from importlib import import_module
@@ -27,6 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate JAK/STAT signalling and JAK-inhibitor pharmacology.",
     )
     parser.add_argument("--version", action="version", version=f"jaksim {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log what jaksim does (fallbacks, member failures, cache use)",
+    )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error (for bug reports)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -40,14 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the command writes figure files only: a display-free backend unless the user chose one
+    os.environ.setdefault("MPLBACKEND", "Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="jaksim: %(levelname)s: %(message)s",
+    )
     try:
         return int(args.func(args) or 0)
     except JaksimError as err:
+        if args.debug:
+            raise
         print(f"jaksim: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -10,11 +10,13 @@ the other members still run.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..analysis import readouts as ro
+from ..spec.errors import JaksimError
 from .engine import Engine, ModelRef, compiled
 
 __all__ = ["StimulusSpec", "ReadoutSpec", "ChunkTask", "ChunkResult", "run_chunk"]
@@ -110,6 +112,14 @@ def _changes(task: ChunkTask, rows: np.ndarray, ref: ModelRef) -> list:
     return sorted(changes, key=lambda c: c[0])
 
 
+#: Status of a member whose simulation raised (distinct from the solver's own codes, e.g. -1
+#: "maximum number of steps"), with the exception's type and message as its reason.
+MEMBER_RAISED = -9
+#: Exceptions that are a member's failure rather than a bug in jaksim.
+MEMBER_ERRORS = (JaksimError, ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError)
+log = logging.getLogger(__name__)
+
+
 def _simulate(task: ChunkTask, ref: ModelRef, params: dict, initial: dict, rows: np.ndarray):
     """Values (m, n_t, n_obs), status (m,), messages for members ``rows``; a raising ensemble
     call is bisected so one bad member does not sink its neighbours."""
@@ -130,10 +140,14 @@ def _simulate(task: ChunkTask, ref: ModelRef, params: dict, initial: dict, rows:
             atol=task.atol,
             n_threads=task.n_threads,
         )
-    except Exception as exc:  # noqa: BLE001 - any solver failure becomes a recorded status
+    except MEMBER_ERRORS as exc:
+        # a member's simulation that raises (a bad parameter set, a steady state that does not
+        # exist, an overflow) is recorded with its own status; any other exception is a bug
+        # and propagates
         if m == 1:
             nan = np.full((1, len(task.t_eval), len(task.observables)), np.nan)
-            return nan, np.array([-1]), [f"{type(exc).__name__}: {exc}"]
+            log.warning("member failed with %s: %s", type(exc).__name__, exc)
+            return nan, np.array([MEMBER_RAISED]), [f"{type(exc).__name__}: {exc}"]
         half = m // 2
         a, b = (_simulate(task, ref, params, initial, r) for r in (rows[:half], rows[half:]))
         return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]), a[2] + b[2]

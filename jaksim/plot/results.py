@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+# No matplotlib.use() here: a library must not switch a notebook user's backend; the CLI
+# chooses Agg for itself (jaksim.cli.main).
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
 
-matplotlib.use("Agg")  # files only; never needs a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator  # noqa: E402
-
-from ..analysis.grid import as_grid  # noqa: E402
-from ..analysis.hill import fit_hill  # noqa: E402
+from ..analysis.grid import as_grid
+from ..analysis.hill import fit_hill
 
 __all__ = ["plot_timecourses", "plot_dose_response", "plot_heatmap", "plot_results"]
 

@@ -19,9 +19,7 @@ _JAK_WORDS = {"JAK1": "JAK1", "JAK2": "JAK2\n(blood cells)", "JAK3": "JAK3\n(lym
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # the caller's backend (no matplotlib.use: it would switch a notebook user's backend)
     import matplotlib.pyplot as plt
 
     return plt

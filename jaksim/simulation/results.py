@@ -19,6 +19,17 @@ __all__ = ["SimulationResult", "EnsembleResult", "SteadyStateResult", "STAT_NAME
 STAT_NAMES = ("steps", "rejected", "rhs_evaluations", "jacobian_evaluations", "lu_decompositions")
 
 
+def _readonly(obj, names: tuple[str, ...]) -> None:
+    """Replace the array fields ``names`` of a frozen result by read-only views, whatever
+    backend produced them (results are shared between readers; a write is a bug)."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, np.ndarray):
+            view = value.view()
+            view.flags.writeable = False
+            object.__setattr__(obj, name, view)
+
+
 def _lookup(key: str, names: tuple[str, ...]) -> int:
     try:
         return names.index(key)
@@ -67,6 +78,7 @@ class SimulationResult:
     def __post_init__(self) -> None:
         if self.params is None:
             object.__setattr__(self, "params", np.zeros((len(self.t), 0)))
+        _readonly(self, ("t", "states", "outputs", "params"))
 
     @property
     def success(self) -> bool:
@@ -137,6 +149,9 @@ class EnsembleResult:
     messages: tuple[str, ...]
     stats: np.ndarray
     member_params: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _readonly(self, ("t", "values", "status", "stats"))
 
     def __len__(self) -> int:
         return self.values.shape[0]

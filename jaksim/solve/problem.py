@@ -116,5 +116,21 @@ def empty_solution(problem: Problem) -> Solution:
     )
 
 
+#: What to try for each failure status (appended to the status message).
+REMEDIES = {
+    -1: "raise max_steps, or shorten t_eval / split the protocol",
+    -2: "check the rate laws for blow-up or non-finite values; loosen rtol/atol, or try "
+    'solver="lsoda" to compare',
+    -3: "a rate or state became NaN/inf: look for divisions by a species that reaches 0 and "
+    "for overflowing exponentials; the message of simulate() names the first such rate",
+    -4: "the model may have no steady state from these initial values: integrate longer "
+    "(ss_t_max) or simulate without preequilibrate",
+    -5: 'see the scipy message; try solver="rodas"',
+}
+
+
 def status_message(code: int) -> str:
-    return STATUS_MESSAGES.get(int(code), f"unknown status {int(code)}")
+    """Human-readable meaning of a solver status code, with what to try for a failure."""
+    text = STATUS_MESSAGES.get(int(code), f"unknown status {int(code)}")
+    remedy = REMEDIES.get(int(code))
+    return f"{text}; remedy: {remedy}" if remedy else text
