@@ -287,7 +287,7 @@
   }
   function drawDoseResponse(R) {
     const { g, w, h } = canvas("c-dr", 440);
-    const m = { l: 62, r: 16, t: 52, b: 110 };
+    const m = { l: 62, r: 34, t: 52, b: 110 };
     const lo = Math.floor(X[0]), hi = Math.ceil(X[X.length - 1]);
     const sx = (c) => m.l + (w - m.l - m.r) * (Math.log10(Math.max(c, 1e-12)) - lo) / (hi - lo);
     const sy = (v) => h - m.b - (h - m.t - m.b) * v;
@@ -325,7 +325,7 @@
     for (const [pw, dash] of [[S.pw1, []], [S.pw2, [10, 6]]]) {
       for (const key of ["A", "B"]) {
         line(g, xs, R[key].course[pw].map(sy), COL[key], dash);
-        items.push({ color: COL[key], dash, label: `${sideLabel(key).slice(3)}: ${PATH[pw].label}` });
+        items.push({ color: COL[key], dash, label: `${DRUG[S[key].drug].name}: ${PATH[pw].label}` });
       }
     }
     legend(g, m.l, h - 64, items.slice(0, 2));
