@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 from pathlib import Path
 
@@ -13,14 +14,16 @@ import pytest
 
 import jaksim
 from jaksim.pharmacology import load_library
-from jaksim.pharmacology.assays import daily_inhibition
+from jaksim.pharmacology.assays import daily_inhibition, parent_equivalent
 from jaksim.pharmacology.classroom import (
     classroom_data,
     dose_daily_inhibition,
     dose_profile,
+    missed_dose_profile,
     pair_slots,
 )
 from jaksim.pharmacology.panel import run_panel
+from jaksim.pharmacology.pk import ligand_concentrations
 from jaksim.plot.classroom import render_classroom_page, write_classroom_page
 from jaksim.spec.errors import ModelError
 
@@ -31,6 +34,7 @@ PATHWAYS = ["il13_type2", "epo", "il7"]
 DRUGS = ["upadacitinib", "tofacitinib", "baricitinib"]
 CONC = np.geomspace(0.1, 1e6, 29)
 TOL = 2e-5  # fraction; the page rounds its inputs to 6 significant digits
+LESSONS = Path(__file__).resolve().parents[1] / "docs" / "lessons"
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +237,27 @@ def test_cli_writes_the_page(tmp_path, capsys):
     assert main([*argv, "--per-decade", "2"]) == 0
     assert "1 drugs x 1 pathways x 15 concentrations" in capsys.readouterr().out
     assert "Jakafi" in out.read_text(encoding="utf-8")
+
+
+def test_missed_dose_profile():
+    lib = load_library()
+    t = np.linspace(0, 96, 385)
+    for drug, reg in [("filgotinib", "200 mg QD"), ("upadacitinib", "15 mg QD")]:
+        d = lib.get(drug)  # filgotinib: parent + active metabolite as parent-equivalent
+        ref = parent_equivalent(d, ligand_concentrations(d, d.regimen(reg), t))
+        np.testing.assert_allclose(missed_dose_profile(lib, drug, reg, t), ref, rtol=1e-12)
+    # missing dose 2 (day 3): the same before it; after it, lower by one dose's own curve
+    full = missed_dose_profile(lib, "upadacitinib", "15 mg QD", t)
+    gap = missed_dose_profile(lib, "upadacitinib", "15 mg QD", t, missed=[2])
+    np.testing.assert_allclose(gap[t < 48], full[t < 48], rtol=1e-12)
+    after = t >= 48
+    single = missed_dose_profile(lib, "upadacitinib", "15 mg QD", t[after] - 48, missed=[1, 2])
+    assert single.max() > 10
+    np.testing.assert_allclose(full[after] - gap[after], single, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSONS.glob("*.py")), ids=lambda p: p.stem)
+def test_lesson_runs(lesson, tmp_path, monkeypatch):
+    """Each lesson (jupytext percent script) runs top to bottom; its asserts are its checks."""
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(lesson), run_name="__main__")

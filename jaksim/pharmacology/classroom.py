@@ -36,6 +36,7 @@ __all__ = [
     "classroom_data",
     "dose_profile",
     "dose_daily_inhibition",
+    "missed_dose_profile",
     "pair_slots",
     "content_hash",
 ]
@@ -131,6 +132,44 @@ def dose_profile(
     if dose is not None:
         reg = replace(reg, dose=float(dose))
     return parent_equivalent(d, ligand_concentrations(d, reg, t, steady_state=True))
+
+
+def missed_dose_profile(
+    library: DrugLibrary,
+    drug: str,
+    regimen: str,
+    t: np.ndarray,
+    missed: Iterable[int] = (),
+    *,
+    dose: float | None = None,
+) -> np.ndarray:
+    """Parent-equivalent concentration (nM total) at ``t`` (h) after the first dose of
+    ``regimen`` (at ``dose`` mg), with the doses numbered ``missed`` (0 = first) not taken.
+
+    Superposes the same single-dose responses as :func:`.pk.ligand_concentrations` without
+    the skipped events, so ``missed=()`` equals it (tested).
+    """
+    from .pk import _events, _ligand_system, _superpose
+    from .regimens import DoseEvents
+
+    d = library.get(drug)
+    reg = d.regimen(regimen)
+    if dose is not None:
+        reg = replace(reg, dose=float(dose))
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    ev = _events(d, reg, (t.max() + 1e-9) / 24.0)
+    n = max(ev.bolus_times.size, ev.infusion_starts.size)
+    keep = np.ones(n, dtype=bool)
+    skip = [i for i in missed if 0 <= i < n]
+    keep[skip] = False
+    if ev.bolus_times.size:
+        ev = replace(ev, bolus_times=ev.bolus_times[keep], bolus_amounts=ev.bolus_amounts[keep])
+    else:
+        ev = DoseEvents(ev.bolus_times, ev.bolus_amounts, ev.infusion_starts[keep],
+                        ev.infusion_stops[keep], ev.infusion_rates[keep])  # fmt: skip
+    lam, w, volumes = _ligand_system(d, reg.release)
+    conc = _superpose(t, ev, lam, w) / volumes[:, None]
+    return parent_equivalent(d, dict(zip([d.id, *d.metabolites], conc, strict=True)))
 
 
 def dose_daily_inhibition(
