@@ -1,4 +1,5 @@
-"""``jaksim classroom``: the offline selectivity explorer as one HTML file."""
+"""``jaksim classroom`` (the offline selectivity explorer as one HTML file) and ``jaksim
+explore`` (the live Bokeh app for the teacher's laptop)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,24 @@ def _classroom(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explore(args: argparse.Namespace) -> int:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        print("jaksim explore needs bokeh: pip install bokeh")
+        return 1
+    from ..explore import EXPLORE_PATHWAYS, serve
+
+    pathways = args.pathways.split(",") if args.pathways else EXPLORE_PATHWAYS
+    try:
+        serve(port=args.port, show=not args.no_show, pathways=pathways)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``classroom`` command."""
+    """Add the ``classroom`` and ``explore`` commands."""
     from ..pharmacology.apply import DEFAULT_EXCHANGE, EXCHANGE
 
     p = sub.add_parser(
@@ -56,3 +73,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="drug exchange limit of the pathway models (docs/pharmacology.md)",
     )
     p.set_defaults(func=_classroom)
+
+    p = sub.add_parser(
+        "explore",
+        help="live Bokeh app: change biology, what-if potencies, dose and missed doses "
+        "(needs bokeh)",
+    )
+    p.add_argument("--port", type=int, default=5006, help="local port (default 5006)")
+    p.add_argument("--pathways", help="comma-separated pathway models (default: 5)")
+    p.add_argument("--no-show", action="store_true", help="do not open a browser tab")
+    p.set_defaults(func=_explore)
