@@ -22,7 +22,7 @@ import numpy as np
 from .io.registry import load_model
 from .pharmacology.apply import with_drug
 from .pharmacology.assays import DoseResponse, inhibition_at, pathway_assay
-from .pharmacology.classroom import _LABELS, missed_dose_profile
+from .pharmacology.classroom import LABELS, missed_dose_profile
 from .pharmacology.library import JAKS, DrugLibrary, load_library
 from .pharmacology.potency import potency_table
 from .simulation import Change, Protocol, simulate_ensemble
@@ -190,7 +190,7 @@ def make_document(doc, pathways=EXPLORE_PATHWAYS, library: DrugLibrary | None = 
     }
     status = Div(text="", styles={"font-size": "14pt"})
 
-    names = [_LABELS.get(p, p) for p in pathways]
+    names = [LABELS.get(p, p) for p in pathways]
     colours = {p: _OKABE_ITO[i % len(_OKABE_ITO)] for i, p in enumerate(pathways)}
     dr_src = {p: ColumnDataSource({"c": [], "y": []}) for p in pathways}
     wk_src = {p: ColumnDataSource({"t": [], "y": []}) for p in pathways}
@@ -289,7 +289,7 @@ def make_document(doc, pathways=EXPLORE_PATHWAYS, library: DrugLibrary | None = 
             sims[p] = signals(p, d, bio, library=lib)
             resp = sims[p]["response"]
             dr_src[p].data = {"c": list(resp.concentrations), "y": list(100 * resp.inhibition[0])}
-        gone = [_LABELS.get(p, p) for p in pathways if sims[p]["signal"][0] < 1e-6]
+        gone = [LABELS.get(p, p) for p in pathways if sims[p]["signal"][0] < 1e-6]
         status.text = (
             "No signal at all (nothing for the drug to block): " + ", ".join(gone) if gone else ""
         )

@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from .potency import NO_INHIBITION, potency_table
 __all__ = [
     "GROUPS",
     "DEFAULT_PATHWAYS",
+    "LABELS",
     "classroom_data",
     "dose_profile",
     "dose_daily_inhibition",
@@ -65,7 +67,7 @@ GROUPS: dict[str, dict[str, str | tuple[str, ...]]] = {
 DEFAULT_PATHWAYS: tuple[str, ...] = tuple(p for g in GROUPS.values() for p in g["pathways"])
 
 #: Plain-word names (the model names carry receptor jargon that the pair picture shows anyway).
-_LABELS = {
+LABELS: dict[str, str] = {
     "il4_type2": "IL-4 (type II receptor)",
     "il13_type2": "IL-13",
     "il31": "IL-31 (itch)",
@@ -260,7 +262,7 @@ def classroom_data(
         path_rows.append(
             {
                 "id": p,
-                "label": _LABELS.get(p, m.name or p),
+                "label": LABELS.get(p, m.name or p),
                 "name": m.name,
                 "cytokine": resp.assay.cytokine,
                 "readout": resp.assay.readout.removesuffix("_total"),
@@ -312,7 +314,7 @@ def classroom_data(
             }
         )
 
-    lib_bytes = open(lib.file, "rb").read() if lib.file else repr(lib).encode()
+    lib_bytes = Path(lib.file).read_bytes() if lib.file else repr(lib).encode()
     meta = {
         "version": __version__,
         "library_hash": content_hash([lib_bytes]),
