@@ -24,6 +24,7 @@ from jaksim.pharmacology.classroom import (
 )
 from jaksim.pharmacology.panel import run_panel
 from jaksim.pharmacology.pk import ligand_concentrations
+from jaksim.pharmacology.potency import potency_table
 from jaksim.plot.classroom import render_classroom_page, write_classroom_page
 from jaksim.spec.errors import ModelError
 
@@ -196,6 +197,18 @@ def test_student_moves_the_dose_slider_and_switches_drugs(browser, page, respons
     assert a1["il13_type2"] - a0["il13_type2"] > 2 * (a1["epo"] - a0["epo"]) > 0
     assert _shown(tab, "B") == b0  # the other drug did not move
     tab.screenshot(path=str(tmp_path / "classroom_upa30.png"), full_page=True)
+
+    # occupancy in the JAK-pair picture: the day's mean of Cu / (Cu + K)
+    up = lib.get("upadacitinib")
+    c = dose_profile(lib, "upadacitinib", "15 mg QD", np.linspace(0, 24, 481), dose=30.0)
+    k1 = potency_table(lib, ["upadacitinib"])["upadacitinib"]["JAK1"]
+    occ = np.trapezoid(up.fraction_unbound * c / (up.fraction_unbound * c + k1), dx=0.05) / 24
+    assert tab.evaluate("window.jaksimClassroom.last.A.occ.JAK1") == pytest.approx(occ, rel=1e-4)
+
+    # the dose-response panel follows the signal menu
+    before = tab.evaluate("document.getElementById('c-dr').toDataURL()")
+    tab.select_option("#pw-1", "il7")
+    assert tab.evaluate("document.getElementById('c-dr').toDataURL()") != before
 
     # switch drug B through its menu: the schedule resets to the first approved one
     tab.select_option("#drug-B", "baricitinib")
