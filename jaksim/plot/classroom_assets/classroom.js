@@ -183,9 +183,11 @@
   function drawPairs(R) {
     const { g, w } = canvas("c-pairs", layoutHeight());
     const x0 = Math.min(250, w * 0.38), colW = (w - x0) / 2;
-    for (const key of ["A", "B"]) {
-      text(g, sideLabel(key), x0 + colW * (key === "A" ? 0.5 : 1.5), 18,
-           { size: 15, color: COL[key], align: "center", bold: true });
+    for (const key of ["A", "B"]) {  // two lines: a column is too narrow for one
+      const x = x0 + colW * (key === "A" ? 0.5 : 1.5), s = S[key];
+      text(g, `${key}: ${DRUG[s.drug].name}`, x, 11, { size: 15, color: COL[key], align: "center", bold: true });
+      text(g, `${fmtDose(s.dose)} mg ${regimenOf(s).name.replace(/^[\d.]+ mg /, "")}`, x, 29,
+           { size: 14, color: COL[key], align: "center" });
     }
     let y = TOP;
     for (const r of rows()) {
