@@ -17,7 +17,8 @@ from ..spec.errors import JaksimError
 COMMAND_MODULES = (
     "jaksim.cli.model_cmds",  # models, info, simulate
     "jaksim.cli.experiment_cmds",  # check, run, plot
-    "jaksim.cli.pharmacology_cmds",  # demo, drugs
+    "jaksim.cli.pharmacology_cmds",  # demo, drugs, validate
+    "jaksim.cli.classroom_cmds",  # classroom, explore
     "jaksim.cli.sbml_cmds",  # import-sbml, export-sbml, sbml-suite
 )
 

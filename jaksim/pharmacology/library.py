@@ -231,6 +231,8 @@ class Drug:
     receptor_kd: float | None = None
     aliases: tuple[str, ...] = ()
     note: str = ""
+    indications: tuple[str, ...] = ()  # approved uses, plain words (classroom table)
+    indications_source: str = ""
 
     def regimen(self, name: str) -> Regimen:
         """The regimen called ``name`` (e.g. ``"15 mg QD"``); did-you-mean on a typo."""
@@ -500,7 +502,7 @@ class _Reader:
         allowed = {
             "name", "aliases", "mechanism", "molecular_weight", "fraction_unbound", "enzymatic",
             "cellular", "published", "pk", "regimens", "target", "receptor", "note", "anchors",
-            "ratios", "metabolites", "pk_reference",
+            "ratios", "metabolites", "pk_reference", "indications", "indications_source",
         }  # fmt: skip
         self.table(tab, where, allowed, {"mechanism", "molecular_weight", "fraction_unbound"})
         mech = tab["mechanism"]
@@ -584,7 +586,18 @@ class _Reader:
             receptor_kd=kd,
             aliases=tuple(tab.get("aliases", ())),
             note=tab.get("note", ""),
+            indications=self.indications(tab, where),
+            indications_source=tab.get("indications_source", ""),
         )
+
+    def indications(self, tab: Any, where: str) -> tuple[str, ...]:
+        """Approved uses: a list of strings, which must name where they come from."""
+        ind = tab.get("indications", [])
+        if not isinstance(ind, list) or not all(isinstance(i, str) for i in ind):
+            raise self.error(f"{where}.indications", "a list of strings")
+        if ind and not tab.get("indications_source"):
+            raise self.error(f"{where}.indications_source", "indications need a source")
+        return tuple(ind)
 
     def pk(self, tab: Any, where: str) -> PKParams:
         units = {
