@@ -151,7 +151,13 @@ def inhibition_course(
     out = {}
     for name, pathway in inputs.items():
         resp = responses[pathway]
-        out[name] = inhibition_at(resp, key, c) if key in resp.drugs else np.zeros_like(c)
+        # a drug without a target in the pathway (an antibody elsewhere) has an all-zero row
+        if key not in resp.drugs or not np.any(resp.inhibition[resp.drugs.index(key)]):
+            out[name] = np.zeros_like(c)
+            continue
+        # inhibition_at holds the end value below the lowest simulated concentration; without
+        # drug (before the first dose, after stopping) there is no inhibition at all
+        out[name] = np.where(c > 0, inhibition_at(resp, key, c), 0.0)
     return out
 
 
@@ -163,22 +169,28 @@ def daily_means(
     *,
     inputs: Mapping[str, str] = DISEASE_PATHWAYS,
     points_per_hour: int = 4,
+    per_day: int = 1,
 ) -> dict[str, np.ndarray]:
-    """Daily mean inhibition per input for each drug-parameter set in ``drugs``.
+    """Mean inhibition per input over each day (or each of ``per_day`` equal parts of a day)
+    for each drug-parameter set in ``drugs``.
 
     Returns
     -------
-    dict input -> (len(drugs), days) array: mean over day ``k`` (hours 24k..24k+24).
+    dict input -> (len(drugs), days * per_day) array: mean over bin ``k`` (hours
+    24k/per_day .. 24(k+1)/per_day).
     """
-    n_per_day = 24 * points_per_hour
-    t = np.arange(days * n_per_day + 1) / points_per_hour
-    out = {k: np.zeros((len(drugs), days)) for k in inputs}
+    if (24 * points_per_hour) % per_day:
+        raise ValueError(f"per_day={per_day} must divide {24 * points_per_hour} points a day")
+    n_bins = days * per_day
+    n_per_bin = 24 * points_per_hour // per_day
+    t = np.arange(n_bins * n_per_bin + 1) / points_per_hour
+    out = {k: np.zeros((len(drugs), n_bins)) for k in inputs}
     for i, d in enumerate(drugs):
         course = inhibition_course(responses, d, schedule, t, inputs)
         for k, y in course.items():
-            # trapezoid mean within each day
-            seg = y[:-1].reshape(days, n_per_day)
-            nxt = y[1:].reshape(days, n_per_day)
+            # trapezoid mean within each bin
+            seg = y[:-1].reshape(n_bins, n_per_bin)
+            nxt = y[1:].reshape(n_bins, n_per_bin)
             out[k][i] = 0.5 * (seg + nxt).mean(axis=1)
     return out
 

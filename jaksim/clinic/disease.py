@@ -127,6 +127,7 @@ def simulate_disease(
     daily: Mapping[str, np.ndarray] | None = None,
     outputs: tuple[str, ...] = ("EASI", "itch"),
     rtol: float = 1e-7,
+    per_day: int = 1,
 ):
     """Trial run from each patient's baseline (``trial = 1``).
 
@@ -136,8 +137,9 @@ def simulate_disease(
     baseline : state id -> (n,) values (:func:`baseline_states`)
     t_weeks : (n_t,) output times, weeks from the first dose
     constant : input id -> scalar or (n,) value for the whole run (the paper's drug effects)
-    daily : input id -> (n_days,) or (n, n_days): piecewise-constant values per day from
-        t = 0 (a day is 1/7 week); repeats of the previous day are not re-applied
+    daily : input id -> (n_bins,) or (n, n_bins): piecewise-constant values per bin from
+        t = 0 (a bin is 1/(7 per_day) week); repeats of the previous bin are not re-applied
+    per_day : bins per day of ``daily`` (1: daily means; 8: 3-hour means)
     outputs : observables / states to return
 
     Returns
@@ -157,12 +159,12 @@ def simulate_disease(
         v = np.asarray(v, dtype=float)
         v = np.broadcast_to(v, (n, v.shape[-1]))
         last = None
-        for day in range(v.shape[1]):
-            col = v[:, day]
-            # the disease model sees no change when a day's input repeats the last one
+        for k in range(v.shape[1]):
+            col = v[:, k]
+            # the disease model sees no change when a bin's input repeats the last one
             if last is not None and np.max(np.abs(col - last)) < 1e-9:
                 continue
-            changes.append(Change(day / 7.0, key, "set", col.copy()))
+            changes.append(Change(k / (7.0 * per_day), key, "set", col.copy()))
             last = col
     init = {sid: np.asarray(baseline[sid]) for sid in STATES}
     return simulate_ensemble(compiled, np.asarray(t_weeks, dtype=float), params=params,

@@ -87,11 +87,11 @@ def _haematology(inputs: dict[str, np.ndarray], t_weeks: np.ndarray):
     n, days = epo.shape
     changes = []
     for day in range(days):
-        if day and np.all(epo[:, day] == epo[:, day - 1]) and np.all(tpo[:, day] == tpo[:, day - 1]):
+        same = day and np.all(epo[:, day] == epo[:, day - 1])
+        if same and np.all(tpo[:, day] == tpo[:, day - 1]):
             continue
         changes += [Change(float(day), "inh_EPO", "set", epo[:, day].copy()),
                     Change(float(day), "inh_TPO", "set", tpo[:, day].copy())]  # fmt: skip
-    # after the last dosing day the drug is stopped only if the course says so (zeros)
     res = simulate_ensemble(compiled, 7.0 * np.asarray(t_weeks), params={"inh_EPO": epo[:, 0]},
                             protocol=Protocol(tuple(changes)), outputs=["Hb", "platelets"],
                             rtol=1e-7, atol=1e-10)  # fmt: skip
@@ -107,6 +107,7 @@ def run_trial(
     pk_samples: int = 20,
     pk_variability: bool = True,
     dt_weeks: float = 0.5,
+    per_day: int = 8,
     library=None,
     responses=None,
 ) -> TrialResult:
@@ -118,6 +119,9 @@ def run_trial(
     n_patients : virtual patients sampled (``seed``)
     weeks : trial length; outputs every ``dt_weeks``
     pk_samples : distinct popPK draws per drug arm (patients share them cyclically)
+    per_day : input bins per day for the AD model (8: 3-hour means of the inhibition; daily
+        means distort the within-day swing of short half-life drugs, docs/clinic.md); the
+        haematology model (weeks-long dynamics) gets daily means
     responses : precomputed ``{pathway: DoseResponse}`` (else simulated here)
     """
     import time
@@ -146,18 +150,20 @@ def run_trial(
     for arm in arms:
         tic = time.perf_counter()
         if arm.drug is None:
-            daily = {k: np.zeros((n, days)) for k in all_inputs}
+            binned = {k: np.zeros((n, days * per_day)) for k in all_inputs}
         else:
             k = max(1, min(pk_samples, n))
             pop = pk_population(arm.drug, k, seed=seed, library=library,
                                 pk_variability=pk_variability)  # fmt: skip
-            per_draw = daily_means(responses, pop, arm.schedule(), days, inputs=all_inputs)
+            per_draw = daily_means(responses, pop, arm.schedule(), days, inputs=all_inputs,
+                                   per_day=per_day)  # fmt: skip
             idx = np.arange(n) % k
-            daily = {key: v[idx] for key, v in per_draw.items()}
+            binned = {key: v[idx] for key, v in per_draw.items()}
+        daily = {key: v.reshape(n, days, per_day).mean(axis=2) for key, v in binned.items()}
         t_signal += time.perf_counter() - tic
         tic = time.perf_counter()
-        res = simulate_disease(patients, base, t,
-                               daily={k: daily[k] for k in DISEASE_PATHWAYS})  # fmt: skip
+        res = simulate_disease(patients, base, t, per_day=per_day,
+                               daily={k: binned[k] for k in DISEASE_PATHWAYS})  # fmt: skip
         out.easi[arm.name] = np.asarray(res["EASI"])
         out.itch[arm.name] = np.asarray(res["itch"])
         out.hb[arm.name], out.platelets[arm.name] = _haematology(daily, t)
@@ -165,7 +171,8 @@ def run_trial(
         out.inputs[arm.name] = daily
     # keep patients whose EASI stays on the scale in every arm (reference implementation)
     kept = np.isfinite(easi0) & np.all(
-        [np.all(np.isfinite(e) & (e < 72), axis=1) for e in out.easi.values()], axis=0)
+        [np.all(np.isfinite(e) & (e < 72), axis=1) for e in out.easi.values()], axis=0
+    )
     for store in (out.easi, out.itch, out.hb, out.platelets):
         for key in store:
             store[key] = store[key][kept]
@@ -254,9 +261,9 @@ def summarize_endpoints(res: TrialResult, weeks: Sequence[float] = (12.0, 16.0))
             for key, arr in (("hb", res.hb[arm]), ("platelets", res.platelets[arm])):
                 change = arr[:, i] - arr[:, 0]
                 nadir = arr[:, upto].min(axis=1) - arr[:, 0]
-                row.update({f"{key}_change_mean": float(change.mean()),
-                            f"{key}_nadir_change_mean": float(nadir.mean()),
-                            f"{key}_nadir_change_q05": float(np.quantile(nadir, 0.05))})  # fmt: skip
+                row[f"{key}_change_mean"] = float(change.mean())
+                row[f"{key}_nadir_change_mean"] = float(nadir.mean())
+                row[f"{key}_nadir_change_q05"] = float(np.quantile(nadir, 0.05))
             rows.append(row)
     return pd.DataFrame(rows)
 
