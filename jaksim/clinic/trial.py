@@ -190,7 +190,7 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     den = 1 + z**2 / n
     mid = (p + z**2 / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n * n)) / den
-    return (mid - half, mid + half)
+    return (max(0.0, mid - half), min(1.0, mid + half))
 
 
 def patient_endpoints(res: TrialResult, arm: str) -> pd.DataFrame:
