@@ -106,7 +106,7 @@ def run_trial(
     seed: int = 0,
     pk_samples: int = 20,
     pk_variability: bool = True,
-    dt_weeks: float = 0.5,
+    dt_weeks: float = 1.0,
     per_day: int = 8,
     library=None,
     responses=None,

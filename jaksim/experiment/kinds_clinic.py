@@ -62,7 +62,8 @@ class TrialSection(_Closed):
     pk_samples: int = Field(20, ge=1)
     pk_variability: bool = True
     input_bins_per_day: int = Field(8, ge=1, le=24)
-    output_step_weeks: float = Field(0.5, gt=0)
+    # whole weeks: visits at the time of the morning dose (trough), as trial visits are
+    output_step_weeks: float = Field(1.0, gt=0)
 
     @model_validator(mode="after")
     def _checks(self):
