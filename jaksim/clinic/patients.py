@@ -64,7 +64,7 @@ CASES = (
             (Segment("30 mg QD", 0.0, 2 * MONTH * 7), Segment("15 mg QD", 2 * MONTH * 7)),
         ),
         {"EASI": 69.0, "BSA_percent": 81.0},
-        (),
+        (("easi_pct_change", 0.0, 0.0, "baseline EASI 69 (no later score reported)"),),
     ),  # fmt: skip
 )
 
@@ -91,6 +91,8 @@ def case_report(n_patients: int = 500, *, seed: int = 1, weeks: float = 16.0, re
             obs.append({"patient": c.name, "arm": c.arm.name, "endpoint": ep, "week": week,
                         "value": value, "reading": reading})  # fmt: skip
             i = int(np.argmin(np.abs(res.t - week)))
+            if week == 0:
+                continue  # a baseline point: nothing to rank
             if ep == "itch":
                 left = res.itch[c.arm.name][:, i]
                 share = float(np.mean(left > 1.0))
