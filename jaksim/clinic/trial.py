@@ -32,7 +32,7 @@ from .coupling import (
     pathway_responses,
     pk_population,
 )
-from .disease import BLOCK_INPUTS, baseline_states, sample_patients, simulate_disease
+from .disease import baseline_states, sample_patients, simulate_disease
 
 __all__ = ["Arm", "TrialResult", "run_trial", "summarize_endpoints", "HAEM_MODEL"]
 
@@ -62,8 +62,9 @@ class Arm:
 class TrialResult:
     """Per-patient courses: ``t`` (weeks, (n_t,)); per arm name, arrays (n_kept, n_t) in
     ``easi``, ``itch``, ``hb``, ``platelets``; ``easi0``, ``itch0`` (n_kept,); ``inputs`` per
-    arm: input -> (n_kept, n_days) daily inhibition; timings in s (``signalling`` = dose-response
-    panels + PK + daily means, ``disease`` = AD and haematology ODEs)."""
+    arm: input -> (n_kept, n_days) daily-mean inhibition (the AD model got finer bins);
+    timings in s (``signalling`` = dose-response panels + PK + inhibition means, ``disease`` =
+    AD and haematology ODEs)."""
 
     t: np.ndarray
     easi0: np.ndarray
@@ -266,8 +267,3 @@ def summarize_endpoints(res: TrialResult, weeks: Sequence[float] = (12.0, 16.0))
                 row[f"{key}_nadir_change_q05"] = float(np.quantile(nadir, 0.05))
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def block_inputs_zero(n: int) -> dict[str, float]:
-    """Placebo inputs of the AD model (every ``block_*`` 0)."""
-    return dict.fromkeys(BLOCK_INPUTS, 0.0)
