@@ -1,4 +1,5 @@
-"""``jaksim demo selectivity`` and ``jaksim drugs``: the pharmacology commands."""
+"""``jaksim demo selectivity|patients``, ``jaksim drugs``, ``jaksim validate``: the
+pharmacology (and clinic) commands."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from pathlib import Path
 
 __all__ = ["register"]
 
-DEMOS = {"selectivity": "selectivity_demo"}
+DEMOS = {"selectivity": "selectivity_demo", "patients": None}
 
 
 def _demo(args: argparse.Namespace) -> int:
     import pandas as pd
+
+    if args.name == "patients":
+        return _demo_patients(args)
 
     from ..experiment import run_experiment
     from ..io.registry import shipped_path
@@ -28,6 +32,23 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"figure: {out}")
     print("mean inhibition over a day at steady state (fraction of the pSTAT signal blocked):")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+def _demo_patients(args: argparse.Namespace) -> int:
+    """Case-report patients A and O against the virtual population (docs/clinic.md)."""
+    from ..clinic.patients import case_report
+    from ..plot.clinic import patient_figure
+
+    out = Path(args.out if args.out != "selectivity.png" else "patients.png")
+    bands, obs, pct, base = case_report(args.patients, seed=args.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    patient_figure(bands, obs, out, title="case report vs virtual patients (upadacitinib)")
+    print(f"figure: {out}")
+    print("baseline:")
+    print(base.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    print("percentile of response (share of virtual patients on the same regimen responding less):")
+    print(pct.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     return 0
 
 
@@ -102,9 +123,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``demo``, ``drugs`` and ``validate`` commands."""
-    p = sub.add_parser("demo", help="classroom demos (e.g. `jaksim demo selectivity`)")
+    p = sub.add_parser("demo", help="classroom demos (`jaksim demo selectivity`, `... patients`)")
     p.add_argument("name", choices=sorted(DEMOS), help="which demo")
-    p.add_argument("--out", default="selectivity.png", help="figure file (png, pdf, svg)")
+    p.add_argument(
+        "--out",
+        default="selectivity.png",
+        help="figure file (png, pdf, svg; patients: default patients.png)",
+    )
+    p.add_argument("--patients", type=int, default=500, help="virtual patients (demo patients)")
+    p.add_argument("--seed", type=int, default=1, help="virtual-population seed (demo patients)")
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("drugs", help="list the drug library (or show one drug)")

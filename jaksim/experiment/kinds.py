@@ -18,7 +18,11 @@ from pydantic import BaseModel
 __all__ = ["ExperimentKind", "register_kind", "get_kind", "kind_names"]
 
 # Modules that register kinds when imported (a missing one is skipped: not built yet).
-_KIND_MODULES = ("jaksim.experiment.runner", "jaksim.experiment.kinds_pharmacology")
+_KIND_MODULES = (
+    "jaksim.experiment.runner",
+    "jaksim.experiment.kinds_pharmacology",
+    "jaksim.experiment.kinds_clinic",
+)
 
 
 @dataclass(frozen=True)

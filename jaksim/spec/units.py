@@ -71,6 +71,7 @@ _PLAIN: dict[str, tuple[float, tuple[float, ...]]] = {
     "h": (3600.0, (0, 0, 1, 0)),
     "hr": (3600.0, (0, 0, 1, 0)),
     "day": (86400.0, (0, 0, 1, 0)),
+    "week": (604800.0, (0, 0, 1, 0)),  # disease models (atopic dermatitis) run in weeks
     "molecule": (1.0 / AVOGADRO, (1, 0, 0, 0)),
     "molecules": (1.0 / AVOGADRO, (1, 0, 0, 0)),
     "dimensionless": (1.0, (0, 0, 0, 0)),
