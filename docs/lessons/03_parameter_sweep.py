@@ -133,8 +133,8 @@ if TEACHER:
     print("Answer 1: the ceiling rises with receptor (more receptor-JAK complexes to\n"
           "phosphorylate STAT3). The EC50 barely moves (see the numbers above): the dose for\n"
           "half of each cell's own maximum is set (in this model) by how tightly IL-6 binds, not\n"
-          "by receptor number. In absolute terms, though, cells with more receptor give a bigger signal at\n"
-          "every dose, so they notice low IL-6 first.")  # fmt: skip
+          "by receptor number. In absolute terms, though, cells with more receptor give a\n"
+          "bigger signal at every dose, so they notice low IL-6 first.")  # fmt: skip
 
 # %% [markdown]
 # ## 4. The same numbers as a heatmap
