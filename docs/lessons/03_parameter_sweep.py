@@ -156,8 +156,10 @@ assert corner == (len(doses) - 1, len(levels) - 1)
 
 # %%
 if TEACHER:
-    print("Answer 2: top right, highest IL-6 and double receptor: more cytokine AND more\n"
-          "receptor. Inflamed tissue does both (more IL-6, receptor-rich immune cells).")
+    print(
+        "Answer 2: top right, highest IL-6 and double receptor: more cytokine AND more\n"
+        "receptor. Inflamed tissue does both (more IL-6, receptor-rich immune cells)."
+    )
 
 # %% [markdown]
 # **Try it:** add a third axis, `kind = "parameter"`, `name = "ksocs3_IL6_RC"` (how strongly
