@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .outputs import add_style_option
+
 __all__ = ["register"]
 
 DEMOS = {"selectivity": "selectivity_demo"}
@@ -105,6 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="classroom demos (e.g. `jaksim demo selectivity`)")
     p.add_argument("name", choices=sorted(DEMOS), help="which demo")
     p.add_argument("--out", default="selectivity.png", help="figure file (png, pdf, svg)")
+    add_style_option(p)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("drugs", help="list the drug library (or show one drug)")
