@@ -58,6 +58,14 @@ def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=No
     return im
 
 
+def _fit(text: str, width: int = 44) -> str:
+    """Wrap a title or colour-bar label onto lines of ``width`` characters when the type is
+    large (slide style): at 18 pt a one-line panel title runs into its neighbour."""
+    import textwrap
+
+    return textwrap.fill(text, width) if scale() > 1.1 else text
+
+
 def _nm(v: float) -> str:
     """A concentration in nM as a short label: 90, 1.2k, 40k."""
     return f"{v:.3g}" if v < 1000 else f"{v / 1000:.2g}k"
@@ -80,8 +88,8 @@ def _heatmap(
                                     k * (1.2 + 0.45 * grid.shape[0])))  # fmt: skip
     im = _matrix(ax, grid.to_numpy(dtype=float), grid.index,
                  [_label(p, frame) for p in grid.columns], **style)  # fmt: skip
-    fig.colorbar(im, ax=ax, label=colorbar)
-    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label=_fit(colorbar, 36))
+    ax.set_title(_fit(title, 60))
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -139,7 +147,9 @@ def selectivity_figure(
     """
     plt = _pyplot()
     k = scale()
-    fig, axes = plt.subplots(2, 2, figsize=(13 * k, 9.5 * k))
+    # constrained layout: it makes room for the legend below panel 3 and the colour bars,
+    # which tight_layout overlapped at large type
+    fig, axes = plt.subplots(2, 2, figsize=(13 * k, 9.5 * k), layout="constrained")
     (a, b), (c, d) = axes
 
     drugs = list(potency)
@@ -149,16 +159,16 @@ def selectivity_figure(
     im = _matrix(a, vals, drugs, [_JAK_WORDS[j] for j in jaks],
                  fmt=lambda v: "none" if not np.isfinite(v) else _nm(v), cmap="viridis_r",
                  vmin=10, vmax=1e5, log=True)  # fmt: skip
-    fig.colorbar(im, ax=a, label="nM of free drug for half block (lower = stronger)")
-    a.set_title("1. Which JAK enzymes each drug blocks inside cells")
+    fig.colorbar(im, ax=a, label=_fit("nM of free drug for half block (lower = stronger)", 30))
+    a.set_title(_fit("1. Which JAK enzymes each drug blocks inside cells"))
 
     dd = daily.assign(label=daily["drug"] + " " + daily["regimen"])
     grid = dd.pivot_table(index="label", columns="pathway", values="mean_inhibition", sort=False)
     im = _matrix(b, grid.to_numpy(float) * 100, grid.index,
                  [_label(p, daily) for p in grid.columns], fmt=lambda v: f"{v:.0f}",
                  cmap="Reds", vmin=0, vmax=100)  # fmt: skip
-    fig.colorbar(im, ax=b, label="% of the signal blocked, averaged over 24 h")
-    b.set_title("2. Signals blocked at the approved dose")
+    fig.colorbar(im, ax=b, label=_fit("% of the signal blocked, averaged over 24 h", 30))
+    b.set_title(_fit("2. Signals blocked at the approved dose"))
 
     styles = ["-", "--", ":", "-."]
     cycle = OKABE_ITO  # not the caller's cycle: matplotlib's default pairs red with green
@@ -177,8 +187,11 @@ def selectivity_figure(
     c.set_ylim(0, 100)
     c.set_xlim(0, 24)
     # below the axes: inside, the legend hid the tofacitinib peaks
-    c.legend(fontsize="x-small", ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
-    c.set_title("3. Over one day: wanted (solid) vs unwanted (dashed) blocking")
+    large = scale() > 1.1  # slide style: one legend column (two do not fit), below the
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.22), "ncol": 1}  # x label
+    c.legend(fontsize="x-small", **(below if large else
+             {"ncol": 2, "loc": "upper center", "bbox_to_anchor": (0.5, -0.12)}))  # fmt: skip
+    c.set_title(_fit("3. Over one day: wanted (solid) vs unwanted (dashed) blocking"))
 
     for k, (path_id, resp) in enumerate(responses.items()):
         for i, drug in enumerate(resp.drugs):
@@ -190,12 +203,13 @@ def selectivity_figure(
     d.axhline(50, color="grey", lw=0.6)
     d.set_xlabel("drug in blood (nM, total)")
     d.set_ylabel("% of the signal blocked")
-    d.legend(fontsize="xx-small", ncol=2, loc="upper left")
-    d.set_title("4. Dose-response in blood (dots: half-block concentration, IC50)")
+    # inside, at large type, the legend would cover the curves
+    d.legend(fontsize="x-small" if large else "xx-small",
+             **(below if large else {"ncol": 2, "loc": "upper left"}))  # fmt: skip
+    d.set_title(_fit("4. Dose-response in blood (dots: half-block concentration, IC50)"))
 
-    fig.suptitle("JAK inhibitor selectivity: blocking itch/inflammation signals "
-                 "(IL-13) vs blood-forming signals (EPO)", fontsize="large")  # fmt: skip
-    fig.tight_layout()
+    fig.suptitle(_fit("JAK inhibitor selectivity: blocking itch/inflammation signals "
+                      "(IL-13) vs blood-forming signals (EPO)", 80), fontsize="large")  # fmt: skip
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
