@@ -12,6 +12,18 @@ playwright, network off); times are the page's own ``performance.now()``:
 
 Prints the numbers (medians and maxima); asserts nothing. ``--screenshot`` saves the first
 view (the README's ``docs/img/classroom.png`` comes from here).
+
+``--explore`` measures the live app (``jaksim explore``, needs bokeh) instead: the Bokeh server
+on 127.0.0.1 in this process (``jaksim.explore.start_server``), the page in headless Chromium.
+
+* startup (warm: kernels in the disk cache, as on every start after the first): loading the
+  five pathway models' compiled kernels (``warm``), starting the server, and the first view
+  (navigation to the first bars, which needs one assay simulation per pathway);
+* control-change latency: from the browser event (one dose-slider key press; a drug switch)
+  to the new bar data in the page, i.e. websocket round trip + recomputation + redraw data.
+
+Targets: startup < 5 s, a control change < 0.5 s. ``--explore-screenshot PNG`` saves the
+first view (``docs/img/explore.png``).
 """
 
 from __future__ import annotations
@@ -71,11 +83,90 @@ def measure(page: Path, screenshot: Path | None, runs: int = 3) -> dict:
     return {"first": first, "slider": redraw_slider, "drug": redraw_drug}
 
 
+BARS = "Array.from(Bokeh.documents[0].get_model_by_name('bars').data.drug)"
+CHANGED = f"(b) => {{ const d = {BARS}; return d.some((v, i) => v !== b[i]); }}"
+READY = (
+    "() => { const d = window.Bokeh && Bokeh.documents[0];"
+    " const m = d && d.get_model_by_name('bars'); return m && m.data.drug.some(v => v > 0); }"
+)
+
+
+def measure_explore(screenshot: Path | None, loads: int = 3) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from jaksim.explore import start_server, warm
+    from jaksim.pharmacology import load_library
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise SystemExit("no chromium on PATH (apt-get install chromium)")
+    t0 = time.perf_counter()
+    lib = load_library()
+    warm(library=lib)
+    t_warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    url, stop = start_server(library=lib)
+    t_server = time.perf_counter() - t0
+    first, dose_ms, drug_ms = [], [], []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+            for load in range(loads):
+                tab = browser.new_page(viewport={"width": 1700, "height": 1100})
+                t0 = time.perf_counter()
+                tab.goto(url)
+                tab.wait_for_function(READY, timeout=60_000)
+                first.append(time.perf_counter() - t0)
+                if load == 0 and screenshot:
+                    screenshot.parent.mkdir(parents=True, exist_ok=True)
+                    tab.wait_for_timeout(300)  # let the canvases finish drawing
+                    # the app and its charts; the page below them is empty
+                    tab.screenshot(
+                        path=str(screenshot), clip={"x": 0, "y": 0, "width": 1500, "height": 770}
+                    )
+                # one key press: dose + 1/120 of the range; PK only, no simulation
+                tab.locator(".jaksim-dose .noUi-handle").focus()
+                for key in ["ArrowRight"] * 5 + ["ArrowLeft"] * 5:
+                    before = tab.evaluate(BARS)
+                    t0 = time.perf_counter()
+                    tab.keyboard.press(key)
+                    tab.wait_for_function(CHANGED, arg=before, timeout=30_000)
+                    dose_ms.append(1e3 * (time.perf_counter() - t0))
+                for drug in ["tofacitinib", "baricitinib", "upadacitinib"]:
+                    before = tab.evaluate(BARS)
+                    t0 = time.perf_counter()
+                    tab.locator(".jaksim-drug select").select_option(drug)
+                    tab.wait_for_function(CHANGED, arg=before, timeout=30_000)
+                    drug_ms.append(1e3 * (time.perf_counter() - t0))
+                tab.close()
+            browser.close()
+    finally:
+        stop()
+    return {"warm": t_warm, "server": t_server, "first": first, "dose": dose_ms, "drug": drug_ms}
+
+
+def report_explore(res: dict) -> None:
+    f = res["first"]
+    print(f"explore startup (warm): load kernels {res['warm']:.2f} s + server "
+          f"{res['server']:.2f} s + first view median {statistics.median(f):.2f} s "
+          f"(max {max(f):.2f}, {len(f)} loads) = {res['warm'] + res['server'] + f[0]:.2f} s "
+          "to the first bars")  # fmt: skip
+    for name, what in (("dose", "dose-slider key press"), ("drug", "drug switch")):
+        t = res[name]
+        print(f"explore {what} -> new bars: median {statistics.median(t):.0f} ms, "
+              f"max {max(t):.0f} ms over {len(t)} changes")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--page", type=Path, help="an existing page (default: build the full one)")
     ap.add_argument("--screenshot", type=Path, help="save the first view here (PNG)")
+    ap.add_argument("--explore", action="store_true", help="measure the live app instead")
+    ap.add_argument("--explore-screenshot", type=Path, help="with --explore: save the first view")
     args = ap.parse_args()
+    if args.explore:
+        report_explore(measure_explore(args.explore_screenshot))
+        return
     with tempfile.TemporaryDirectory(prefix="jaksim-bench-classroom-") as tmp:
         page = args.page
         if page is None:

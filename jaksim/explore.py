@@ -15,7 +15,9 @@ Sits at the level of ``cli`` (it simulates and draws); the numerics are plain fu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,11 +27,20 @@ from .pharmacology.assays import DoseResponse, inhibition_at, pathway_assay
 from .pharmacology.classroom import LABELS, missed_dose_profile
 from .pharmacology.library import JAKS, DrugLibrary, load_library
 from .pharmacology.potency import potency_table
+from .plot.style import OKABE_ITO
 from .simulation import Change, Protocol, simulate_ensemble
 from .spec.model import Model
 from .spec.units import convert
 
-__all__ = ["Biology", "variant", "signals", "week_course", "make_document", "EXPLORE_PATHWAYS"]
+__all__ = [
+    "Biology",
+    "variant",
+    "signals",
+    "week_course",
+    "make_document",
+    "start_server",
+    "EXPLORE_PATHWAYS",
+]
 
 #: Pathways the app shows: two wanted (skin), one blood-forming, one gamma-c, IL-6.
 EXPLORE_PATHWAYS = ("il13_type2", "il31", "epo", "il7", "il6")
@@ -72,6 +83,14 @@ def variant(model: Model, bio: Biology) -> Model:
     return out
 
 
+@lru_cache(maxsize=64)
+def _pathway(name: str) -> tuple[Model, object]:
+    """The shipped model and its assay, parsed once: parsing the TOML files was two thirds
+    of an update's time (Models are frozen, so sharing one between sessions is safe)."""
+    model = load_model(name)
+    return model, pathway_assay(model)
+
+
 def signals(
     pathway: str,
     drug: str,
@@ -92,8 +111,7 @@ def signals(
         nothing left to inhibit), for :func:`.assays.inhibition_at`.
     """
     lib = library or load_library()
-    model = load_model(pathway)
-    assay = pathway_assay(model)
+    model, assay = _pathway(pathway)
     t_read = convert(assay.read_time, "min", model.time_unit)
     stim = convert(assay.stimulus, "nM", model.concentration_unit)
     proto = Protocol((Change(0.0, assay.cytokine, "set", stim),))
@@ -140,7 +158,7 @@ def week_course(
 
 
 # -- the Bokeh document ---------------------------------------------------------------------
-_OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+_OKABE_ITO = OKABE_ITO[:7]  # no yellow: faint on white
 WHATIF = "what-if drug"
 
 
@@ -165,9 +183,13 @@ def make_document(doc, pathways=EXPLORE_PATHWAYS, library: DrugLibrary | None = 
     k0 = potency_table(base_lib, drugs)
     font = "16pt"
 
-    drug_sel = Select(title="Drug", value="upadacitinib", options=drugs, width=220)
-    reg_sel = Select(title="Regimen", width=180)
-    dose = Slider(title="Dose (mg)", start=0.0, end=30.0, step=0.5, value=15.0, width=300)
+    # name / css_classes: handles for the browser test (Bokeh.documents[0].get_model_by_name
+    # and CSS selectors that reach into the widgets' shadow DOM)
+    drug_sel = Select(title="Drug", value="upadacitinib", options=drugs, width=220, name="drug",
+                      css_classes=["jaksim-drug"])  # fmt: skip
+    reg_sel = Select(title="Regimen", width=180, name="regimen", css_classes=["jaksim-regimen"])
+    dose = Slider(title="Dose (mg)", start=0.0, end=30.0, step=0.5, value=15.0, width=300,
+                  name="dose", css_classes=["jaksim-dose"])  # fmt: skip
     missed = CheckboxGroup(
         labels=[f"miss dose {i + 1}" for i in range(7)], active=[], inline=True, width=420
     )
@@ -181,21 +203,27 @@ def make_document(doc, pathways=EXPLORE_PATHWAYS, library: DrugLibrary | None = 
     )
     socs1 = CheckboxGroup(labels=["SOCS1 knocked out"], active=[])
     jak_ko = Select(
-        title="JAK knocked out (no protein)", value="none", options=["none", *JAKS], width=220
+        title="JAK knocked out (no protein)",
+        value="none",
+        options=["none", *JAKS],
+        width=220,
+        name="jak_ko",
+        css_classes=["jaksim-jak-ko"],
     )
     whatif = CheckboxGroup(labels=[f"{WHATIF}: use the potencies below"], active=[])
     pot = {
         j: Slider(title=f"{j} K (nM, log10)", start=0.0, end=6.0, step=0.05, value=2.0, width=260)
         for j in JAKS
     }
-    status = Div(text="", styles={"font-size": "14pt"})
+    status = Div(text="", styles={"font-size": "14pt"}, name="status",
+                 css_classes=["jaksim-status"])  # fmt: skip
 
     names = [LABELS.get(p, p) for p in pathways]
     colours = {p: _OKABE_ITO[i % len(_OKABE_ITO)] for i, p in enumerate(pathways)}
     dr_src = {p: ColumnDataSource({"c": [], "y": []}) for p in pathways}
     wk_src = {p: ColumnDataSource({"t": [], "y": []}) for p in pathways}
     bar_src = ColumnDataSource(
-        {"name": names, "none": [0.0] * len(names), "drug": [0.0] * len(names)}
+        {"name": names, "none": [0.0] * len(names), "drug": [0.0] * len(names)}, name="bars"
     )
 
     f_dr = figure(
@@ -242,6 +270,9 @@ def make_document(doc, pathways=EXPLORE_PATHWAYS, library: DrugLibrary | None = 
         f.axis.major_label_text_font_size = "13pt"
         f.legend.label_text_font_size = "12pt"
     f_wk.legend.location = "top_left"
+    # the bars run the full width: a legend inside would cover them
+    f_bar.legend.orientation = "horizontal"
+    f_bar.add_layout(f_bar.legend[0], "below")
 
     def library_now() -> tuple[DrugLibrary, str]:
         d = drug_sel.value
@@ -363,6 +394,75 @@ def warm(pathways=EXPLORE_PATHWAYS, library: DrugLibrary | None = None) -> None:
     lib = library or load_library()
     for p in pathways:
         signals(p, "tofacitinib", Biology(), library=lib, conc=np.array([0.0, 10.0]))
+
+
+def start_server(
+    pathways=EXPLORE_PATHWAYS,
+    *,
+    port: int = 0,
+    library: DrugLibrary | None = None,
+) -> tuple[str, Callable[[], None]]:
+    """Run the app on 127.0.0.1 in a background thread (its own event loop), for tests,
+    benchmarks and notebooks.
+
+    Parameters
+    ----------
+    port : int
+        0: a free port.
+
+    Returns
+    -------
+    url, stop
+        The app's address and a function that stops the server and its thread.
+    """
+    import asyncio
+    import socket
+    import threading
+
+    from bokeh.server.server import Server
+    from tornado.ioloop import IOLoop
+
+    lib = library or load_library()
+    if port == 0:
+        with socket.socket() as s:  # a free port now; Bokeh wants a number, not 0
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    ready, box = threading.Event(), {}
+
+    def run() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())  # a thread has no loop of its own
+        loop = IOLoop.current()
+        try:
+            server = Server(
+                {"/": lambda doc: make_document(doc, pathways, lib)},
+                io_loop=loop,
+                address="127.0.0.1",
+                port=port,
+                allow_websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
+            )
+            server.start()
+            box["server"], box["loop"] = server, loop
+        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread below
+            box["error"] = err
+            ready.set()
+            return
+        ready.set()
+        loop.start()
+        loop.close(all_fds=True)
+
+    thread = threading.Thread(target=run, name="jaksim-explore", daemon=True)
+    thread.start()
+    ready.wait(60)
+    if "error" in box:
+        raise box["error"]
+
+    def stop() -> None:
+        loop = box["loop"]
+        loop.add_callback(box["server"].stop)
+        loop.add_callback(loop.stop)
+        thread.join(10)
+
+    return f"http://127.0.0.1:{port}/", stop
 
 
 def serve(port: int = 5006, show: bool = True, pathways=EXPLORE_PATHWAYS) -> None:

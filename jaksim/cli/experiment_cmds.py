@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .outputs import add_style_option
+
 __all__ = ["register"]
 
 
@@ -134,4 +136,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="readout for dose-response / heatmap, e.g. pSTAT3_total:peak",
     )
+    add_style_option(p)
     p.set_defaults(func=_plot)

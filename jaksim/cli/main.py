@@ -62,7 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         format="jaksim: %(levelname)s: %(message)s",
     )
     try:
-        return int(args.func(args) or 0)
+        style = getattr(args, "style", None)
+        if style is None:
+            return int(args.func(args) or 0)
+        from ..plot.style import figure_style
+
+        with figure_style(style):
+            return int(args.func(args) or 0)
     except JaksimError as err:
         if args.debug:
             raise

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..spec.errors import ModelError, did_you_mean
 from ..spec.model import Model
-from .outputs import prepare_out, writing
+from .outputs import add_style_option, prepare_out, writing
 
 __all__ = ["register"]
 
@@ -24,6 +24,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="describe a model: species, reactions, parameters")
     p.add_argument("model", help="shipped model name, .toml or SBML file")
     p.add_argument("--graph", metavar="FILE", help="also draw the reaction network (png/svg/pdf)")
+    add_style_option(p)
     p.set_defaults(func=cmd_info)
 
     p = subparsers.add_parser("simulate", help="simulate a model and write / plot the result")
@@ -50,6 +51,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="start from the unstimulated steady state",
     )
+    add_style_option(p)
     p.set_defaults(func=cmd_simulate)
 
 
@@ -219,13 +221,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def _plot(result, names: Sequence[str], model: Model, path: str) -> None:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 4.5))
+    from ..plot.style import line_cycler, scale
+
+    k = scale()
+    fig = Figure(figsize=(7 * k, 4.5 * k))
     ax = fig.add_subplot()
+    ax.set_prop_cycle(line_cycler())  # Okabe-Ito: colour-blind safe, styles beyond 8 lines
     for n in names:
         ax.plot(result.t, result[n], label=n)
     ax.set_xlabel(f"time ({model.time_unit})")
     ax.set_ylabel(f"value (concentrations in {model.concentration_unit})")
     ax.set_title(model.name or model.id)
     if len(names) <= 15:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize="small")
     fig.savefig(path, dpi=120, bbox_inches="tight")

@@ -8,7 +8,22 @@ from contextlib import contextmanager
 from ..io.paths import prepare_output
 from ..spec.errors import RunError
 
-__all__ = ["prepare_out", "writing"]
+__all__ = ["prepare_out", "writing", "add_style_option"]
+
+
+def add_style_option(parser) -> None:
+    """``--style {default,slide}`` for a command that draws figures; ``main`` applies it
+    around the whole command (:func:`jaksim.plot.style.figure_style`), so every figure the
+    command saves gets it, however deep the plot call sits."""
+    from ..plot.style import STYLES  # no matplotlib import: STYLES is a plain tuple
+
+    parser.add_argument(
+        "--style",
+        choices=STYLES,
+        default=None,
+        help="figure style: slide = large type and thick lines for a projector "
+        "(colours are Okabe-Ito, colour-blind safe, in every style)",
+    )
 
 
 def prepare_out(path: str, flag: str) -> None:

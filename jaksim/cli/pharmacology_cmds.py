@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .outputs import add_style_option
+
 __all__ = ["register"]
 
 DEMOS = {"selectivity": "selectivity_demo", "patients": None}
@@ -132,6 +134,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--patients", type=int, default=500, help="virtual patients (demo patients)")
     p.add_argument("--seed", type=int, default=1, help="virtual-population seed (demo patients)")
+    add_style_option(p)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("drugs", help="list the drug library (or show one drug)")

@@ -7,6 +7,11 @@ Layout (simple and deterministic, readable for ~30-80 species):
   species, the ones no reaction produces, so a cascade reads from top to bottom;
 * each reaction is a small dot placed between its reactants and products, with plain lines
   from the reactants and arrows to the products; modifiers join the dot with dashed lines.
+
+Readable on a projector: text sizes are relative to ``font.size`` (so
+:func:`jaksim.plot.style.figure_style` ``("slide")`` enlarges them), box slots are as wide as
+the longest species name at that size, modifier edges are Okabe-Ito vermillion and dashed (not
+colour alone), and a legend explains the edge kinds.
 """
 
 from __future__ import annotations
@@ -16,10 +21,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..spec.model import Model
+from .style import OKABE_ITO, scale
 
 __all__ = ["network_layout", "draw_network", "save_network"]
 
 _BAND_COLORS = ("#eef3fb", "#fbf3e8", "#eef8ee", "#f6eef8", "#f8f8ea")
+_MODIFIER = OKABE_ITO[1]  # vermillion; dashed too, so it does not rest on colour alone
+_EDGE = "0.3"
+_SPECIES_SIZE = "medium"  # relative to font.size: 10 pt by default, 18 pt in the slide style
 
 
 def _ranks(model: Model) -> dict[str, int]:
@@ -124,7 +133,7 @@ def _reaction_xy(
     return x, y
 
 
-def _edge(ax, start, box, *, head: bool, ls: str = "-", color: str = "0.35") -> None:
+def _edge(ax, start, box, *, head: bool, ls: str = "-", color: str = _EDGE) -> None:
     """Line or arrow from a reaction dot to a species box, clipped at the box outline."""
     ax.annotate(
         "",
@@ -133,12 +142,12 @@ def _edge(ax, start, box, *, head: bool, ls: str = "-", color: str = "0.35") -> 
         arrowprops={
             "arrowstyle": "-|>" if head else "-",
             "color": color,
-            "lw": 0.8,
+            "lw": 1.0 * scale(),
             "ls": ls,
             "shrinkA": 0,
             "shrinkB": 1,
             "patchB": box.get_bbox_patch(),
-            "mutation_scale": 12,
+            "mutation_scale": 14 * scale(),
         },
         zorder=5,  # above the boxes, so heads clipped at a box outline stay visible
     )
@@ -160,21 +169,32 @@ def draw_network(model: Model, ax=None, *, reaction_labels: bool = False):
     matplotlib.figure.Figure
     """
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
     xy, bands = network_layout(model)
     width = max((b[1] for b in bands.values()), default=1.0)
     depth = -min((b[2] for b in bands.values()), default=-1.0)
     if ax is None:
+        # one x unit is one box slot: as wide as the longest name at the current text size
+        # (~0.6 em per character), so names do not run into their neighbours at any size
+        points = FontProperties(size=_SPECIES_SIZE).get_size_in_points()
+        longest = max((len(sid) for sid in xy), default=4)
+        slot = max(1.6, 0.45 + 0.62 * longest * points / 72)
+        line = max(1.1, 5 * points / 72)  # a row: the box height plus room for the edges
         # a bare Figure (no pyplot): no GUI backend, nothing left open in pyplot's registry
-        fig = Figure(figsize=(min(4 + 1.6 * width, 40), min(2 + 1.1 * depth, 40)))
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(min(slot * (width + 0.4), 60), min(line * (depth + 1.4), 60)))
+        # axes fill the figure, so one slot is `slot` inches; title and legend sit outside
+        # and savefig(bbox_inches="tight") takes them in
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     else:
         fig = ax.figure
     for k, (comp, (x0, x1, y0)) in enumerate(bands.items()):
         color = _BAND_COLORS[k % len(_BAND_COLORS)]
         ax.add_patch(Rectangle((x0, y0), x1 - x0, 0.5 - y0 + 0.3, color=color, zorder=0))
-        ax.text((x0 + x1) / 2, 0.65, comp, ha="center", va="bottom", weight="bold", fontsize=10)
+        ax.text((x0 + x1) / 2, 0.65, comp, ha="center", va="bottom", weight="bold",
+                fontsize="x-large")  # fmt: skip
     boxes = {
         sid: ax.text(
             x,
@@ -182,9 +202,9 @@ def draw_network(model: Model, ax=None, *, reaction_labels: bool = False):
             sid,
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=_SPECIES_SIZE,
             zorder=4,
-            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.2", "lw": 0.8},
+            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.2", "lw": 0.8 * scale()},
         )
         for sid, (x, y) in xy.items()
     }
@@ -202,18 +222,28 @@ def draw_network(model: Model, ax=None, *, reaction_labels: bool = False):
                 _edge(ax, rxy, boxes[sid], head=True)
         for sid in r.modifiers:
             if sid in boxes:
-                _edge(ax, rxy, boxes[sid], head=False, ls="--", color="tab:red")
-        ax.plot(*rxy, "o", color="black", ms=3, zorder=2)
+                _edge(ax, rxy, boxes[sid], head=False, ls="--", color=_MODIFIER)
+        ax.plot(*rxy, "o", color="black", ms=4 * scale(), zorder=2)
         if reaction_labels:
-            ax.text(rxy[0] + 0.05, rxy[1] + 0.05, r.id, fontsize=6, color="0.3", zorder=3)
+            ax.text(rxy[0] + 0.05, rxy[1] + 0.05, r.id, fontsize="x-small", color="0.3", zorder=3)
     ax.set_xlim(-0.2, width + 0.2)
-    ax.set_ylim(-depth - 0.1, 1.1)
+    ax.set_ylim(-depth - 0.1, 1.3)
     ax.set_axis_off()
-    ax.set_title(model.name or model.id)
+    ax.set_title(model.name or model.id, fontsize="xx-large", pad=12)
+    key = [
+        Line2D([], [], color="black", marker="o", ls="", ms=6, label="reaction"),
+        Line2D([], [], color=_EDGE, lw=1.5, label="reactant - reaction"),
+        Line2D([], [], color=_EDGE, lw=1.5, marker=">", label="reaction -> product"),
+        Line2D([], [], color=_MODIFIER, lw=1.5, ls="--", label="modifier (enzyme, inhibitor)"),
+    ]
+    # below the drawing, in one row: inside it would cover species boxes
+    ax.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
+              frameon=False, fontsize="large")  # fmt: skip
     return fig
 
 
 def save_network(model: Model, path: str | Path, *, reaction_labels: bool = False) -> Path:
     """Draw the graph into ``path`` (format from the suffix, e.g. ``.png``, ``.svg``)."""
-    draw_network(model, reaction_labels=reaction_labels).savefig(path, dpi=120, bbox_inches="tight")
+    # 150 dpi: a full-width projector image for the usual 15-25 inch wide graphs
+    draw_network(model, reaction_labels=reaction_labels).savefig(path, dpi=150, bbox_inches="tight")
     return Path(path)

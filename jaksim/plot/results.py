@@ -20,10 +20,20 @@ from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
 
 from ..analysis.grid import as_grid
 from ..analysis.hill import fit_hill
+from .style import line_cycler, scale
 
 __all__ = ["plot_timecourses", "plot_dose_response", "plot_heatmap", "plot_results"]
 
 MAX_LINES = 50  # more time courses than this are drawn as a median and 5-95 % band
+
+
+def _new_axes(width: float, height: float):
+    """A new figure's axes, grown for large type (:func:`.style.scale`), lines in the
+    colour-blind-safe Okabe-Ito cycle whatever the caller's rcParams say."""
+    k = scale()
+    ax = plt.figure(figsize=(width * k, height * k)).add_subplot()
+    ax.set_prop_cycle(line_cycler())
+    return ax
 
 
 def _axes(ds: xr.Dataset) -> list[str]:
@@ -32,7 +42,7 @@ def _axes(ds: xr.Dataset) -> list[str]:
 
 def plot_timecourses(ds: xr.Dataset, observable: str | None = None, ax=None):
     """Time courses of one observable, one line per member (or a band for many members)."""
-    ax = ax or plt.figure(figsize=(6, 4)).add_subplot()
+    ax = ax or _new_axes(6, 4)
     obs = observable or str(ds["observable"].values[0])
     y = ds["timecourse"].sel(observable=obs).values  # (member, time)
     t = ds["time"].values
@@ -47,12 +57,12 @@ def plot_timecourses(ds: xr.Dataset, observable: str | None = None, ax=None):
             )
             ax.plot(t, y[i], lw=1.2, label=label or None)
         if axes and y.shape[0] <= 12:
-            ax.legend(fontsize=7)
+            ax.legend(fontsize="x-small")
     else:
         lo, mid, hi = np.nanpercentile(y, [5, 50, 95], axis=0)
         ax.fill_between(t, lo, hi, alpha=0.3, label="5-95 %")
         ax.plot(t, mid, lw=1.5, label=f"median of {y.shape[0]}")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize="x-small")
     ax.set_xlabel(f"time ({ds.attrs.get('time_unit', '')})")
     ax.set_ylabel(obs)
     return ax
@@ -63,7 +73,7 @@ def plot_dose_response(
 ):
     """A readout against one swept concentration (log axis) with fitted Hill curves; one
     series per value of the categorical axis ``by`` (e.g. ``"drug"``)."""
-    ax = ax or plt.figure(figsize=(5, 4)).add_subplot()
+    ax = ax or _new_axes(5, 4)
     x_all = ds[axis].values.astype(float)
     y_all = ds["readouts"].sel(readout=readout).values
     groups = ds[by].values if by else np.full(len(x_all), "")
@@ -89,17 +99,18 @@ def plot_dose_response(
     ax.set_xscale("log")
     ax.set_xlabel(axis)
     ax.set_ylabel(readout)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize="x-small")
     return ax
 
 
 def plot_heatmap(ds: xr.Dataset, x: str, y: str, readout: str, ax=None):
     """A readout over a full 2-D grid sweep of axes ``x`` and ``y``."""
-    ax = ax or plt.figure(figsize=(5.5, 4.5)).add_subplot()
+    ax = ax or _new_axes(5.5, 4.5)
     grid = as_grid(ds[["readouts"]].assign_attrs(axes=json.dumps([x, y])))
     z = grid["readouts"].sel(readout=readout).transpose(y, x)
     xs, ys = grid[x].values.astype(float), grid[y].values.astype(float)
-    mesh = ax.pcolormesh(xs, ys, z.values, shading="nearest")
+    # viridis: perceptually uniform, readable with colour-vision deficiency and in greyscale
+    mesh = ax.pcolormesh(xs, ys, z.values, shading="nearest", cmap="viridis")
     for values, setter, axis in ((xs, ax.set_xscale, ax.xaxis), (ys, ax.set_yscale, ax.yaxis)):
         if np.all(values > 0) and values.max() / values.min() >= 10:
             setter("log")

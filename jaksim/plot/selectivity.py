@@ -1,7 +1,9 @@
 """Pharmacology figures: IC50 heatmap, daily-inhibition heatmap and the selectivity demo.
 
 Plot functions take finished tables (no simulation here) and write a PNG/PDF/SVG file.
-Labels use plain words: the demo is meant for a classroom.
+Labels use plain words: the demo is meant for a classroom. Colour-blind safe: sequential
+maps (viridis, single-hue Reds) for values, Okabe-Ito for the drugs' lines, line styles for
+pathways; text sizes relative to ``font.size`` so ``figure_style("slide")`` enlarges them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .style import OKABE_ITO, scale
 
 __all__ = ["ic50_heatmap", "daily_heatmap", "selectivity_figure"]
 
@@ -41,17 +45,25 @@ def _matrix(ax, values: np.ndarray, rows, cols, *, fmt, cmap, vmin=None, vmax=No
     shown = np.where(np.isfinite(values), values, np.nan)
     im = ax.imshow(shown, cmap=cmap, norm=norm, vmin=None if log else vmin,
                    vmax=None if log else vmax, aspect="auto")  # fmt: skip
-    ax.set_xticks(range(len(cols)), cols, rotation=35, ha="right", fontsize=8)
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xticks(range(len(cols)), cols, rotation=35, ha="right", fontsize="small")
+    ax.set_yticks(range(len(rows)), rows, fontsize="small")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             # white on the dark end of the colour map, black elsewhere (readable on a projector)
             rgba = im.cmap(im.norm(shown[i, j])) if np.isfinite(shown[i, j]) else (1, 1, 1, 1)
             dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.5
             text = fmt(values[i, j]) if labels is None else labels[i][j]
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+            ax.text(j, i, text, ha="center", va="center", fontsize="small",
                     color="white" if dark else "black")  # fmt: skip
     return im
+
+
+def _fit(text: str, width: int = 44) -> str:
+    """Wrap a title or colour-bar label onto lines of ``width`` characters when the type is
+    large (slide style): at 18 pt a one-line panel title runs into its neighbour."""
+    import textwrap
+
+    return textwrap.fill(text, width) if scale() > 1.1 else text
 
 
 def _nm(v: float) -> str:
@@ -71,11 +83,13 @@ def _heatmap(
 ) -> Path:
     """One rows x pathways heatmap figure (``style`` goes to :func:`_matrix`)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(width + 0.8 * grid.shape[1], 1.2 + 0.45 * grid.shape[0]))
+    k = scale()  # larger cells for large type
+    fig, ax = plt.subplots(figsize=(k * (width + 0.8 * grid.shape[1]),
+                                    k * (1.2 + 0.45 * grid.shape[0])))  # fmt: skip
     im = _matrix(ax, grid.to_numpy(dtype=float), grid.index,
                  [_label(p, frame) for p in grid.columns], **style)  # fmt: skip
-    fig.colorbar(im, ax=ax, label=colorbar)
-    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label=_fit(colorbar, 36))
+    ax.set_title(_fit(title, 60))
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -132,7 +146,10 @@ def selectivity_figure(
     path : output file
     """
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
+    k = scale()
+    # constrained layout: it makes room for the legend below panel 3 and the colour bars,
+    # which tight_layout overlapped at large type
+    fig, axes = plt.subplots(2, 2, figsize=(13 * k, 9.5 * k), layout="constrained")
     (a, b), (c, d) = axes
 
     drugs = list(potency)
@@ -142,19 +159,19 @@ def selectivity_figure(
     im = _matrix(a, vals, drugs, [_JAK_WORDS[j] for j in jaks],
                  fmt=lambda v: "none" if not np.isfinite(v) else _nm(v), cmap="viridis_r",
                  vmin=10, vmax=1e5, log=True)  # fmt: skip
-    fig.colorbar(im, ax=a, label="nM of free drug for half block (lower = stronger)")
-    a.set_title("1. Which JAK enzymes each drug blocks inside cells")
+    fig.colorbar(im, ax=a, label=_fit("nM of free drug for half block (lower = stronger)", 30))
+    a.set_title(_fit("1. Which JAK enzymes each drug blocks inside cells"))
 
     dd = daily.assign(label=daily["drug"] + " " + daily["regimen"])
     grid = dd.pivot_table(index="label", columns="pathway", values="mean_inhibition", sort=False)
     im = _matrix(b, grid.to_numpy(float) * 100, grid.index,
                  [_label(p, daily) for p in grid.columns], fmt=lambda v: f"{v:.0f}",
                  cmap="Reds", vmin=0, vmax=100)  # fmt: skip
-    fig.colorbar(im, ax=b, label="% of the signal blocked, averaged over 24 h")
-    b.set_title("2. Signals blocked at the approved dose")
+    fig.colorbar(im, ax=b, label=_fit("% of the signal blocked, averaged over 24 h", 30))
+    b.set_title(_fit("2. Signals blocked at the approved dose"))
 
     styles = ["-", "--", ":", "-."]
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    cycle = OKABE_ITO  # not the caller's cycle: matplotlib's default pairs red with green
     regs = list(dict.fromkeys(zip(courses["drug"], courses["regimen"], strict=True)))
     # one colour per drug in panels 3 and 4
     names = [*(r[0] for r in regs), *(x for resp in responses.values() for x in resp.drugs)]
@@ -170,8 +187,11 @@ def selectivity_figure(
     c.set_ylim(0, 100)
     c.set_xlim(0, 24)
     # below the axes: inside, the legend hid the tofacitinib peaks
-    c.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.12))
-    c.set_title("3. Over one day: wanted (solid) vs unwanted (dashed) blocking")
+    large = scale() > 1.1  # slide style: one legend column (two do not fit), below the
+    below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.22), "ncol": 1}  # x label
+    c.legend(fontsize="x-small", **(below if large else
+             {"ncol": 2, "loc": "upper center", "bbox_to_anchor": (0.5, -0.12)}))  # fmt: skip
+    c.set_title(_fit("3. Over one day: wanted (solid) vs unwanted (dashed) blocking"))
 
     for k, (path_id, resp) in enumerate(responses.items()):
         for i, drug in enumerate(resp.drugs):
@@ -183,12 +203,13 @@ def selectivity_figure(
     d.axhline(50, color="grey", lw=0.6)
     d.set_xlabel("drug in blood (nM, total)")
     d.set_ylabel("% of the signal blocked")
-    d.legend(fontsize=6, ncol=2, loc="upper left")
-    d.set_title("4. Dose-response in blood (dots: half-block concentration, IC50)")
+    # inside, at large type, the legend would cover the curves
+    d.legend(fontsize="x-small" if large else "xx-small",
+             **(below if large else {"ncol": 2, "loc": "upper left"}))  # fmt: skip
+    d.set_title(_fit("4. Dose-response in blood (dots: half-block concentration, IC50)"))
 
-    fig.suptitle("JAK inhibitor selectivity: blocking itch/inflammation signals "
-                 "(IL-13) vs blood-forming signals (EPO)", fontsize=12)  # fmt: skip
-    fig.tight_layout()
+    fig.suptitle(_fit("JAK inhibitor selectivity: blocking itch/inflammation signals "
+                      "(IL-13) vs blood-forming signals (EPO)", 80), fontsize="large")  # fmt: skip
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
