@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .style import OKABE_ITO
+
 __all__ = ["trial_figure", "patient_figure", "ENDPOINT_LABELS"]
 
 ENDPOINT_LABELS = {
@@ -33,14 +35,15 @@ def trial_figure(bands: pd.DataFrame, path: str | Path, *, title: str = "") -> P
     plt = _pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharex=True)
     arms = list(dict.fromkeys(bands["arm"]))
-    colours = plt.get_cmap("tab10")
+    # Okabe-Ito (colour-blind safe) without the faint yellow; past 7 arms the line style changes
+    colours = OKABE_ITO[:7]
     for ax, (ep, label) in zip(axes.ravel(), ENDPOINT_LABELS.items(), strict=True):
         for k, arm in enumerate(arms):
             d = bands[(bands["arm"] == arm) & (bands["endpoint"] == ep)]
-            c = colours(k % 10)
+            c, ls = colours[k % 7], ("-", "--", ":")[(k // 7) % 3]
             ax.fill_between(d["week"], d["q05"], d["q95"], color=c, alpha=0.08, lw=0)
             ax.fill_between(d["week"], d["q25"], d["q75"], color=c, alpha=0.18, lw=0)
-            ax.plot(d["week"], d["q50"], color=c, lw=1.6, label=arm)
+            ax.plot(d["week"], d["q50"], color=c, ls=ls, lw=1.6, label=arm)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     for ax in axes[1]:
@@ -71,13 +74,13 @@ def patient_figure(
         for j, ep in enumerate(eps):
             ax = axes[i, j]
             d = bands[(bands["arm"] == arm) & (bands["endpoint"] == ep)]
-            ax.fill_between(d["week"], d["q05"], d["q95"], color="tab:blue", alpha=0.12, lw=0,
+            ax.fill_between(d["week"], d["q05"], d["q95"], color=OKABE_ITO[0], alpha=0.12, lw=0,
                             label="virtual patients 5-95 %")  # fmt: skip
-            ax.fill_between(d["week"], d["q25"], d["q75"], color="tab:blue", alpha=0.25, lw=0,
+            ax.fill_between(d["week"], d["q25"], d["q75"], color=OKABE_ITO[0], alpha=0.25, lw=0,
                             label="25-75 %")  # fmt: skip
-            ax.plot(d["week"], d["q50"], color="tab:blue", label="median")
+            ax.plot(d["week"], d["q50"], color=OKABE_ITO[0], label="median")
             o = obs[obs["endpoint"] == ep]
-            ax.plot(o["week"], o["value"], "o-", color="tab:red", label=f"patient {name}")
+            ax.plot(o["week"], o["value"], "o-", color=OKABE_ITO[1], label=f"patient {name}")
             ax.set_title(f"patient {name}: {arm}", fontsize=9)
             ax.set_ylabel(ENDPOINT_LABELS[ep])
             ax.set_xlabel("weeks")
