@@ -69,13 +69,15 @@ def fast_equilibrium(
     fast: set[str],
     *,
     varying_compartments: set[str],
+    constants: dict[str, float],
     fresh_id,
     provenance: str,
 ) -> FastRewrite:
     """The rapid-equilibrium form of the fast reactions ``fast`` (ids) of a model.
 
-    ``fresh_id(base)`` returns an id no model element has; refusals (reasons) are listed in
-    ``refused`` and leave the model unchanged.
+    ``constants`` holds the values of the constant parameters (a conversion factor scales a
+    species' stoichiometry, so it must be one); ``fresh_id(base)`` returns an id no model
+    element has; refusals (reasons) are listed in ``refused`` and leave the model unchanged.
     """
     out = FastRewrite()
     out.species = species
@@ -106,7 +108,15 @@ def fast_equilibrium(
     if any(by_id[s].compartment in varying_compartments for s in changed):
         out.refused.append("fast reaction in a compartment whose size changes")
         return out
-    n_f = np.array([[n.get(s, 0.0) for n in fast_nets] for s in changed])
+    factors = [by_id[s].conversion_factor for s in changed]
+    if any(f is not None and f not in constants for f in factors):
+        out.refused.append("fast reaction on a species with a varying conversion factor")
+        return out
+    scale = [1.0 if f is None else constants[f] for f in factors]
+    # d(amount)/dt = conversion factor * stoichiometry * rate
+    n_f = np.array(
+        [[c * n.get(s, 0.0) for n in fast_nets] for s, c in zip(changed, scale, strict=True)]
+    )
     if np.linalg.matrix_rank(n_f) < len(fast_rx):
         out.refused.append("fast reactions with linearly dependent stoichiometries")
         return out

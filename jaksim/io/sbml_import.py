@@ -195,6 +195,7 @@ class _Importer(ReactionImport):
             fast = fast_equilibrium(
                 species, reactions, self.fast_ids,
                 varying_compartments={self.sid(c) for c in self.varying_comps},
+                constants={p.id: p.value for p in parameters if p.constant},
                 fresh_id=self.fresh_id, provenance=self.provenance,
             )  # fmt: skip
             for reason in fast.refused:
