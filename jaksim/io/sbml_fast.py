@@ -124,6 +124,16 @@ def fast_equilibrium(
     # tidy the basis: exact small integers stay exact in the generated expressions
     left[np.abs(left) < 1e-14] = 0.0
 
+    def _fast_rate(sid: str, factor: float) -> Expr:
+        """d(sid)/dt under the fast reactions alone, in the species' stored units."""
+        terms = []
+        for r, n in zip(fast_rx, fast_nets, strict=True):
+            if n.get(sid):
+                terms.append(BinOp("*", _num(factor * n[sid]), Sym(r.id)))
+        rate = _sum(terms)
+        s = by_id[sid]
+        return rate if s.amount else BinOp("/", rate, Sym(s.compartment))
+
     def amount(sid: str) -> Expr:
         s = by_id[sid]
         return Sym(sid) if s.amount else BinOp("*", Sym(sid), Sym(s.compartment))
@@ -155,10 +165,11 @@ def fast_equilibrium(
     for r in fast_rx:
         out.algebraic.append(AlgebraicRule("", r.id))
     # the variable each rule is attached to only names a state slot: the DAE is the set of
-    # equations, whichever rule sits in which row
+    # equations, whichever rule sits in which row; the fast kinetics themselves pick the
+    # stable equilibrium at initialisation (suite 01399: k < 0 makes S1 S2 = 0 pick S2 = 0)
     out.algebraic = [
-        AlgebraicRule(sid, rule.expression)
-        for sid, rule in zip(changed, out.algebraic, strict=True)
+        AlgebraicRule(sid, rule.expression, to_text(_fast_rate(sid, c)))
+        for sid, c, rule in zip(changed, scale, out.algebraic, strict=True)
     ]
     out.species = tuple(replace(s, boundary=True) if s.id in changed else s for s in species)
     return out

@@ -217,10 +217,28 @@ class _Run:
             alg = np.zeros(k.n, dtype=bool)
             alg[sorted(cm.layout.algebraic_states)] = True
             n = k.n
+            rules = cm.model.algebraic_rules
+            relax = None
+            relaxed = np.zeros(k.n, dtype=bool)
+            relaxed[[cm.state_index(r.variable) for r in rules if r.relaxation]] = True
+            if any(r.relaxation for r in rules):  # fast reactions: start at a stable root
+                # reaction ids stand for their rates (not in the env): inline them
+                rates = {rid: cm.layout.computed[rid] for rid in cm.reaction_ids}
+                flows = [
+                    ex.substitute(ex.bind_constants(
+                        ex.parse(r.relaxation or "0", context=r.variable), model_ids | set(rates)
+                    ), rates)
+                    for r in rules
+                ]  # fmt: skip
+
+                def relax(t: float, y: np.ndarray) -> np.ndarray:
+                    env = k.env(t, y, self.p)
+                    return np.array([ex.evaluate(f, env, t) for f in flows])
+
             self.dae = AlgebraicSolver(
                 lambda t, y: k.call(cm.rhs, t, y, self.p, n),
                 lambda t, y: k.call(cm.jac, t, y, self.p, n * n).reshape(n, n),
-                alg, y,
+                alg, y, relax, relaxed,
             )  # fmt: skip
         self.history = None
         if cm.model.delays:
@@ -231,7 +249,7 @@ class _Run:
     def project(self, t: float) -> None:
         """Make the algebraic states consistent with the others (after a start or a jump)."""
         if self.dae is not None:
-            self.y = self.dae.solve(t, self.y)
+            self.y = self.dae.solve(t, self.y, relax_first=True)
 
     # -- event bookkeeping -----------------------------------------------------------------
     def values(self, i: int, t: float) -> tuple[float, ...]:

@@ -34,10 +34,27 @@ class AlgebraicSolver:
         Which states are algebraic.
     template : (n,) array
         A full state vector: its algebraic entries are the first Newton guess (NaN -> 1).
+    relax : callable, optional
+        ``relax(t, y) -> (n_alg,)``: a flow of the algebraic states (``x`` fixed) whose stable
+        steady state is the wanted root; :meth:`solve` with ``relax_first`` follows it
+        before Newton's method.
+    relaxed : (n,) bool array, optional
+        The algebraic states ``relax`` moves; the others are solved by Newton first (their
+        values may be unset, and the flow may depend on them).
     """
 
-    def __init__(self, rhs: Rhs, jac: Jac, alg: np.ndarray, template: np.ndarray):
-        self.rhs, self.jac = rhs, jac
+    def __init__(
+        self,
+        rhs: Rhs,
+        jac: Jac,
+        alg: np.ndarray,
+        template: np.ndarray,
+        relax: Rhs | None = None,
+        relaxed: np.ndarray | None = None,
+    ):
+        self.rhs, self.jac, self.relax = rhs, jac, relax
+        # full-state mask of the algebraic states the relaxation moves (the others: Newton)
+        self.relaxed_mask = np.zeros(len(alg), bool) if relaxed is None else np.asarray(relaxed)
         self.alg = np.asarray(alg, dtype=bool)
         self.diff = ~self.alg
         self.n_diff = int(self.diff.sum())
@@ -52,7 +69,35 @@ class AlgebraicSolver:
         y[self.diff] = x[: self.n_diff]
         return self.solve(t, y)
 
-    def solve(self, t: float, y: np.ndarray, *, tol: float = 1e-13) -> np.ndarray:
+    def relaxed(self, t: float, y: np.ndarray) -> np.ndarray:
+        """``y`` after following ``relax`` (pseudo-transient) towards a stable root."""
+        from scipy.integrate import solve_ivp
+
+        y = np.array(y, dtype=float)
+        start = np.where(np.isfinite(y[self.alg]), y[self.alg], 1.0)
+        z = start.copy()
+        work = y.copy()
+
+        def flow(_s: float, zz: np.ndarray) -> np.ndarray:
+            work[self.alg] = zz
+            return self.relax(t, work)
+
+        with np.errstate(all="ignore"):
+            for horizon in (1e1, 1e3, 1e6):
+                sol = solve_ivp(flow, (0.0, horizon), z, method="BDF", rtol=1e-8, atol=1e-12)
+                if sol.status != 0 or not np.all(np.isfinite(sol.y[:, -1])):
+                    break  # the flow diverges: keep the last finite point
+                z = sol.y[:, -1]
+                small = 1e-9 * (1.0 + np.max(np.abs(z), initial=0.0))
+                if np.max(np.abs(flow(0.0, z)), initial=0.0) <= small:
+                    break
+        y[self.alg] = z
+        self.z = z.copy()
+        return y
+
+    def solve(
+        self, t: float, y: np.ndarray, *, tol: float = 1e-13, relax_first: bool = False
+    ) -> np.ndarray:
         """``y`` with its algebraic entries replaced by the root of ``g`` (Newton, damped).
 
         Raises
@@ -62,6 +107,14 @@ class AlgebraicSolver:
             the DAE is not index 1 there).
         """
         y = np.array(y, dtype=float)
+        if relax_first and self.relax is not None:
+            pre = self.alg & ~self.relaxed_mask
+            if pre.any():
+                start = np.where(np.isfinite(y[pre]), y[pre], 1.0)
+                ok, z_pre = self._newton(t, y.copy(), start, tol, pre)
+                if ok:
+                    y[pre] = z_pre
+            y = self.relaxed(t, y)
         z = self.z.copy()
         for guess in (z, np.where(np.isfinite(y[self.alg]), y[self.alg], 1.0), np.ones_like(z)):
             ok, z_new = self._newton(t, y, guess.copy(), tol)
@@ -74,8 +127,8 @@ class AlgebraicSolver:
             "(Newton failed; the DAE may not be index 1 there)"
         )
 
-    def _newton(self, t: float, y: np.ndarray, z: np.ndarray, tol: float):
-        alg = self.alg
+    def _newton(self, t: float, y: np.ndarray, z: np.ndarray, tol: float, alg=None):
+        alg = self.alg if alg is None else alg
         y[alg] = z
         g = self.rhs(t, y)[alg]
         norm = float(np.max(np.abs(g))) if g.size else 0.0

@@ -220,10 +220,15 @@ class AlgebraicRule:
     ``variable`` (a non-constant parameter, compartment or species that nothing else
     determines) becomes an algebraic state of an index-1 semi-explicit DAE: the solvers keep
     ``expression = 0`` at every time, and its initial value is only a Newton starting guess.
+    ``relaxation`` (optional) is a rate of change of ``variable`` in a fictitious time whose
+    stable steady state is the root to pick when the rules have several: the consistent
+    initialisation follows it first (fast reactions: their own kinetics, so that an unstable
+    equilibrium is never chosen).
     """
 
     variable: str
     expression: str
+    relaxation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
