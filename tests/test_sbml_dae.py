@@ -17,7 +17,7 @@ from jaksim.io.sbml_import import read_sbml_string
 from jaksim.simulation import simulate
 from jaksim.simulation.events import simulate_events
 from jaksim.spec.errors import ModelError
-from jaksim.spec.model import AlgebraicRule, Compartment, Model, Parameter, RateRule, Species
+from jaksim.spec.model import AlgebraicRule, Compartment, Model, Parameter, RateRule
 
 CASES = Path(__file__).resolve().parents[2] / "shared" / "sbml-test-suite" / "cases"
 
@@ -25,9 +25,7 @@ MATHML = 'xmlns="http://www.w3.org/1998/Math/MathML"'
 
 
 def _sbml(body: str, level: int = 3, version: int = 2) -> str:
-    ns = f"http://www.sbml.org/sbml/level{level}/version{version}" + (
-        "/core" if level == 3 else ""
-    )
+    ns = f"http://www.sbml.org/sbml/level{level}/version{version}" + ("/core" if level == 3 else "")
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><sbml xmlns="{ns}" level="{level}" '
         f'version="{version}"><model id="m">{body}</model></sbml>'
@@ -75,8 +73,10 @@ def test_algebraic_rule_nonlinear_root_and_sbml_import() -> None:
         '<parameter id="z" constant="false"/></listOfParameters><listOfRules>'
         f'<rateRule variable="x">{_math("<cn>1</cn>")}</rateRule>'
         "<algebraicRule>"
-        + _math("<apply><minus/><apply><plus/><apply><power/><ci>z</ci><cn>3</cn></apply>"
-                "<ci>z</ci></apply><ci>x</ci></apply>")  # fmt: skip
+        + _math(
+            "<apply><minus/><apply><plus/><apply><power/><ci>z</ci><cn>3</cn></apply>"
+            "<ci>z</ci></apply><ci>x</ci></apply>"
+        )  # fmt: skip
         + "</algebraicRule></listOfRules>"
     )
     model = read_sbml_string(_sbml(body))
@@ -114,12 +114,14 @@ def _fast_sbml(fast: bool, kf: float, kr: float) -> str:
         f'<parameter id="kr" value="{kr}"/></listOfParameters><listOfReactions>'
         '<reaction id="prod" reversible="false"><listOfProducts>'
         '<speciesReference species="A"/></listOfProducts>'
-        f'<kineticLaw>{_math("<ci>k0</ci>")}</kineticLaw></reaction>'
+        f"<kineticLaw>{_math('<ci>k0</ci>')}</kineticLaw></reaction>"
         f'<reaction id="bind" fast="{flag}"><listOfReactants><speciesReference species="A"/>'
         '</listOfReactants><listOfProducts><speciesReference species="B"/></listOfProducts>'
         "<kineticLaw>"
-        + _math("<apply><minus/><apply><times/><ci>kf</ci><ci>A</ci></apply>"
-                "<apply><times/><ci>kr</ci><ci>B</ci></apply></apply>")  # fmt: skip
+        + _math(
+            "<apply><minus/><apply><times/><ci>kf</ci><ci>A</ci></apply>"
+            "<apply><times/><ci>kr</ci><ci>B</ci></apply></apply>"
+        )  # fmt: skip
         + "</kineticLaw></reaction></listOfReactions>",
         level=2,
         version=4,
@@ -162,9 +164,11 @@ def test_delay_differential_equation_analytic(method: str) -> None:
     body = (
         '<listOfParameters><parameter id="x" value="1" constant="false"/></listOfParameters>'
         '<listOfRules><rateRule variable="x">'
-        + _math("<apply><minus/><apply><csymbol encoding=\"text\" "
-                'definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol>'
-                "<ci>x</ci><cn>1</cn></apply></apply>")  # fmt: skip
+        + _math(
+            '<apply><minus/><apply><csymbol encoding="text" '
+            'definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol>'
+            "<ci>x</ci><cn>1</cn></apply></apply>"
+        )  # fmt: skip
         + "</rateRule></listOfRules>"
     )
     model = read_sbml_string(_sbml(body))
