@@ -65,9 +65,10 @@ def test_wrong_expected_values_fail(tmp_path: Path) -> None:
 
 
 def test_summary_line_format() -> None:
-    summary = run_suite(CASES, cases=["1", "40"])
-    assert summary.last_line() == "1 passed, 0 failed, 1 skipped"
-    assert "| AlgebraicRule | 1 | 0 | 0 | 1 |" in summary.table()
+    summary = run_suite(CASES, cases=["1", "40", "1571"])
+    assert summary.last_line() == "2 passed, 0 failed, 1 skipped"
+    assert "| AlgebraicRule | 1 | 1 | 0 | 0 |" in summary.table()
+    assert "| FastReaction | 1 | 0 | 0 | 1 |" in summary.table()
 
 
 @pytest.mark.slow
