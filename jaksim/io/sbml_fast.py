@@ -16,8 +16,10 @@ the species they change (``S_f``, amounts), ``L`` a basis of its left null space
 
 The consistent initialisation then moves ``S_f(t0)`` onto the equilibrium with the same
 totals. Refused: fast reactions whose net stoichiometries are linearly dependent (more rate
-equations than directions), variable stoichiometries, and fast species in compartments whose
-size changes.
+equations than directions), variable stoichiometries, fast species in compartments whose
+size changes, and a fast rate law that is identically 0 with the initial parameter values
+but may change (``k2 * A`` with ``k2 = 0`` until an event: the DAE is singular until then);
+one that stays 0 is no reaction and is left out of the fast subsystem.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.linalg import null_space
 
+from jaksim.spec import expr as ex
 from jaksim.spec.expr import BinOp, Expr, Num, Sym, to_text
 from jaksim.spec.model import (
     AlgebraicRule,
@@ -63,6 +66,23 @@ def _num(x: float) -> Expr:
     return Num(float(x)) if x >= 0 else BinOp("*", Num(-1.0), Num(float(-x)))
 
 
+def _identically_zero(r: Reaction, species: tuple[Species, ...], values: dict[str, float]) -> bool:
+    """Whether the rate law of ``r`` is 0 whatever its species' values, with the parameter
+    ``values`` (probed at a few positive points; unknown values: False)."""
+    rng = np.random.default_rng(0)
+    ids = [s.id for s in species]
+    local = {lp.id: lp.value for lp in r.local_parameters}
+    try:
+        law = ex.parse(r.rate)
+        for _ in range(3):
+            probe = dict(zip(ids, rng.uniform(0.5, 2.0, len(ids)), strict=True))
+            if ex.evaluate(law, values | local | probe) != 0.0:
+                return False
+    except Exception:  # noqa: BLE001 - a value set by rules, a NaN: cannot tell
+        return False
+    return True
+
+
 def fast_equilibrium(
     species: tuple[Species, ...],
     reactions: tuple[Reaction, ...],
@@ -70,18 +90,31 @@ def fast_equilibrium(
     *,
     varying_compartments: set[str],
     constants: dict[str, float],
+    values: dict[str, float],
     fresh_id,
     provenance: str,
 ) -> FastRewrite:
     """The rapid-equilibrium form of the fast reactions ``fast`` (ids) of a model.
 
     ``constants`` holds the values of the constant parameters (a conversion factor scales a
-    species' stoichiometry, so it must be one); ``fresh_id(base)`` returns an id no model
-    element has; refusals (reasons) are listed in ``refused`` and leave the model unchanged.
+    species' stoichiometry, so it must be one), ``values`` the initial values of all;
+    ``fresh_id(base)`` returns an id no model element has; refusals (reasons) are listed in
+    ``refused`` and leave the model unchanged.
     """
     out = FastRewrite()
     out.species = species
     by_id = {s.id: s for s in species}
+    # a fast rate law that is identically 0 (a factor ln(1), suite 01565) is no reaction: its
+    # "equilibrium" 0 = 0 says nothing. Refused when its parameters may change (k2 = 0 until an
+    # event sets it, suite 00988): the DAE is singular until then.
+    zero = {r.id for r in reactions if r.id in fast and _identically_zero(r, species, values)}
+    for r in reactions:
+        if r.id in zero and ex.parse(r.rate).symbols() - set(constants) - {
+            s.id for s in species
+        } - {lp.id for lp in r.local_parameters}:
+            out.refused.append("fast reaction whose rate law is 0 until a parameter changes")
+            return out
+    fast = set(fast) - zero
     fast_rx = [r for r in reactions if r.id in fast]
     slow_rx = [r for r in reactions if r.id not in fast]
     if any("_part" in r.id and r.description.startswith("variable-stoich") for r in reactions

@@ -196,6 +196,8 @@ class _Importer(ReactionImport):
                 species, reactions, self.fast_ids,
                 varying_compartments={self.sid(c) for c in self.varying_comps},
                 constants={p.id: p.value for p in parameters if p.constant},
+                values={p.id: p.value for p in parameters}
+                | {c.id: c.size for c in compartments},
                 fresh_id=self.fresh_id, provenance=self.provenance,
             )  # fmt: skip
             for reason in fast.refused:
