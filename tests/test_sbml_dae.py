@@ -66,6 +66,18 @@ def test_algebraic_rules_match_the_analytic_solution(solver: str) -> None:
     np.testing.assert_allclose(res["w"], x**2, rtol=1e-7)
 
 
+def test_ensemble_of_a_dae_runs_member_by_member() -> None:
+    from jaksim.simulation import simulate_ensemble
+
+    t = np.linspace(0.0, 2.0, 5)
+    k = np.array([0.5, 1.5])
+    ens = simulate_ensemble(compile_model(_dae_model(), jit=False), t, params={"k": k},
+                            solver="bdf", rtol=1e-10, atol=1e-12)  # fmt: skip
+    assert not ens.n_failed
+    np.testing.assert_allclose(ens["x"], 2.0 * np.exp(-np.outer(k, t)), rtol=1e-7)
+    np.testing.assert_allclose(ens["z"], k[:, None] * ens["x"], rtol=1e-9)
+
+
 def test_algebraic_rule_nonlinear_root_and_sbml_import() -> None:
     """0 = z^3 + z - x imported from SBML; the algebraic variable is matched by the importer."""
     body = (
@@ -93,6 +105,13 @@ def test_rodas_in_the_event_driver_refuses_a_dae() -> None:
     with pytest.raises(ValueError, match="algebraic rules"):
         simulate_events(compile_model(_dae_model(), jit=True), np.linspace(0, 1, 3),
                         method="rodas")  # fmt: skip
+
+
+def test_steady_state_refuses_a_dae() -> None:
+    from jaksim.simulation import steady_state
+
+    with pytest.raises(ValueError, match="algebraic rules"):
+        steady_state(compile_model(_dae_model(), jit=False))
 
 
 def test_dae_models_are_not_written_as_toml() -> None:

@@ -177,12 +177,20 @@ def simulate_events(
     return run.execute(t_eval)
 
 
+def _algebraic_states(cm: CompiledModel) -> frozenset[int]:
+    return getattr(getattr(cm, "layout", None), "algebraic_states", frozenset())
+
+
+def _delays(cm: CompiledModel) -> tuple:
+    return getattr(getattr(cm, "model", None), "delays", ())
+
+
 def _needs_scipy(cm: CompiledModel) -> str:
     """What in ``cm`` only the driver's scipy path handles ("" if nothing)."""
     parts = []
-    if cm.layout.algebraic_states:
+    if _algebraic_states(cm):
         parts.append("algebraic rules")
-    if cm.model.delays:
+    if _delays(cm):
         parts.append("delay()")
     return " and ".join(parts)
 
@@ -213,9 +221,9 @@ class _Run:
         self.fired = 0
         # DAE (algebraic rules): the scipy path integrates the differential states only
         self.dae = None
-        if cm.layout.algebraic_states:
+        if _algebraic_states(cm):
             alg = np.zeros(k.n, dtype=bool)
-            alg[sorted(cm.layout.algebraic_states)] = True
+            alg[sorted(_algebraic_states(cm))] = True
             n = k.n
             rules = cm.model.algebraic_rules
             relax = None
@@ -241,7 +249,7 @@ class _Run:
                 alg, y, relax, relaxed,
             )  # fmt: skip
         self.history = None
-        if cm.model.delays:
+        if _delays(cm):
             self.history = DelayHistory(cm, k)
             k.fill_delays = self.history.fill
             k.uses_delays = self.history.kernels_using_delays()

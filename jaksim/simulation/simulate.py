@@ -464,8 +464,15 @@ def steady_state(
     ------
     SteadyStateError
         When no steady state is found (the message gives the residual).
+    ValueError
+        For a model with algebraic rules or ``delay()``.
     """
     compiled = resolve_model(model)
+    m = getattr(compiled, "model", None)
+    if getattr(m, "algebraic_rules", ()) or getattr(m, "delays", ()):
+        # the fallback integration would treat an algebraic residual as a rate
+        raise ValueError(f"steady_state does not support model {m.id!r} (algebraic rules or "
+                         "delay()); simulate it to a late time instead")  # fmt: skip
     (p,), (y0,) = _member_rows(compiled, params, initial, 1)
     if compiled.init is not null_init:
         from ..solve.kernels import call_init
