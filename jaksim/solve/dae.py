@@ -145,6 +145,11 @@ class AlgebraicSolver:
                 dz = np.linalg.lstsq(jz, -g, rcond=None)[0]
             if not np.all(np.isfinite(dz)):
                 return False, z
+            if np.max(np.abs(dz)) <= 1e-12 * scale:
+                # increment test (as DAE codes do): a residual of large scale, e.g.
+                # 1e6 * (z - x), cannot reach an absolute tolerance in floating point
+                y[alg] = z + dz
+                return True, z + dz
             step = 1.0
             while True:  # backtracking: accept the first step that reduces |g|
                 y[alg] = z + step * dz
