@@ -372,8 +372,7 @@ def _rate_of_resolver(
             if arg.name in computed:
                 raise ModelError(
                     f"rateOf({arg.name}) of an assignment-rule or algebraic variable or reaction "
-                    "is not "
-                    "supported",
+                    "is not supported",
                     file=file,
                 )
             return resolve(rates[arg.name], depth + 1) if arg.name in rates else ex.ZERO
