@@ -113,10 +113,15 @@ def test_reserved_ids_are_renamed_and_recorded() -> None:
 
 
 def test_every_unsupported_construct_is_listed_in_one_error() -> None:
+    """An algebraic rule on constants only (nothing it could determine) and rateOf of an
+    assignment-rule variable are refused together (fast reactions and delay() are imported:
+    tests/test_sbml_dae.py)."""
     body = """
   <listOfRules>
    <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">
      <apply><minus/><ci>k</ci><cn>1</cn></apply></math></algebraicRule>
+   <assignmentRule variable="B"><math xmlns="http://www.w3.org/1998/Math/MathML">
+     <ci>k</ci></math></assignmentRule>
   </listOfRules>
   <listOfReactions>
    <reaction id="R1" reversible="false" fast="true">  <!-- L3V1: fast exists -->
@@ -124,15 +129,18 @@ def test_every_unsupported_construct_is_listed_in_one_error() -> None:
     </listOfReactants>
     <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML">
       <apply><csymbol encoding="text"
-       definitionURL="http://www.sbml.org/sbml/symbols/delay">delay</csymbol>
-       <ci>A</ci><cn>1</cn></apply></math></kineticLaw>
+       definitionURL="http://www.sbml.org/sbml/symbols/rateOf">rateOf</csymbol>
+       <ci>B</ci></apply></math></kineticLaw>
    </reaction>
   </listOfReactions>"""
     with pytest.raises(UnsupportedSBML) as info:
         read_sbml_string(_doc(body, version=1), source="bad.xml")
     err = info.value
-    assert set(err.constructs) == {"algebraic rule", "fast reaction", "csymbol delay"}
-    assert err.constructs["fast reaction"] == ["R1"]
+    assert set(err.constructs) == {
+        "algebraic rule without a variable it could determine",
+        "csymbol rateOf of an assignment-rule variable",
+    }
+    assert err.constructs["csymbol rateOf of an assignment-rule variable"] == ["reaction R1"]
     assert str(err).startswith("bad.xml: unsupported SBML:")
 
 

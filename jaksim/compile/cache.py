@@ -109,6 +109,11 @@ def structure_hash(model: Model) -> str:
             for e in model.events
         ],
     }
+    # only present when used, so that every other model keeps its hash (and cached kernels)
+    if model.algebraic_rules:
+        desc["algebraic"] = [[r.variable, _canon(r.expression)] for r in model.algebraic_rules]
+    if model.delays:
+        desc["delays"] = [[d.id, _canon(d.expression), _canon(d.delay)] for d in model.delays]
     blob = json.dumps(desc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 

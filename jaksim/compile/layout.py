@@ -72,6 +72,10 @@ class Layout:
         rate-rule targets).
     rate_rule_states, diluted_states : frozenset of int
         States driven by rate rules; concentration states in variable compartments.
+    algebraic_states : frozenset of int
+        States defined by algebraic rules (last in ``state_ids``): their ``dydt`` entry is
+        the rule's residual ``g`` of ``0 = g``, i.e. the model is ``M y' = f`` with ``M`` the
+        identity with zeros at these indices.
     """
 
     state_ids: tuple[str, ...]
@@ -88,6 +92,7 @@ class Layout:
     state_compartment: tuple[str | None, ...]
     rate_rule_states: frozenset[int]
     diluted_states: frozenset[int]
+    algebraic_states: frozenset[int] = frozenset()
 
 
 def topo_order(definitions: dict[str, ex.Expr], *, what: str, file: str | None) -> list[str]:
@@ -156,7 +161,9 @@ def build_layout(model: Model) -> Layout:
         )
         raise ModelError(f"more than one assignment for {twice}", file=file, field="assignments")
     rate_rule_vars = [r.variable for r in model.rate_rules]
-    ids_with_rules = assigned | set(rate_rule_vars)
+    # DAE: algebraic-rule variables are states after the rate-rule ones (see algebraic_states)
+    algebraic_vars = [r.variable for r in model.algebraic_rules]
+    ids_with_rules = assigned | set(rate_rule_vars) | set(algebraic_vars)
 
     event_targets = {a.variable for e in model.events for a in e.assignments}
     event_comps = sorted(c for c in comps if c in event_targets)
@@ -185,7 +192,7 @@ def build_layout(model: Model) -> Layout:
         for s in model.species
         if not s.boundary and not s.constant and s.id not in ids_with_rules
     ]
-    state_ids = tuple(reacting) + tuple(rate_rule_vars)
+    state_ids = tuple(reacting) + tuple(rate_rule_vars) + tuple(algebraic_vars)
     state_index = {sid: i for i, sid in enumerate(state_ids)}
 
     local_ids: list[str] = []
@@ -246,7 +253,7 @@ def build_layout(model: Model) -> Layout:
                     file=file,
                 )
             i = state_index.get(sid)
-            if i is None or n == 0.0 or sid in rate_rule_vars:
+            if i is None or n == 0.0 or sid in rate_rule_vars or sid in algebraic_vars:
                 continue  # boundary / constant / rule-defined species: no reaction change
             s = species[sid]
             stoich.append((i, j, n))
@@ -267,10 +274,21 @@ def build_layout(model: Model) -> Layout:
     for rr in model.rate_rules:
         context = f"rate rule for {rr.variable!r}"
         dydt[state_index[rr.variable]] = _parse(rr.expression, context, symbols, file)
+    for ar in model.algebraic_rules:
+        if ar.variable in comps and any(
+            s.compartment == ar.variable and not s.amount for s in model.species
+        ):
+            raise ModelError(f"compartment {ar.variable!r} holding species is set by an "
+                             "algebraic rule (no dilution term)", file=file)  # fmt: skip
+        context = f"algebraic rule for {ar.variable!r}"
+        dydt[state_index[ar.variable]] = _parse(ar.expression, context, symbols, file)
+    n_ode = len(state_ids) - len(algebraic_vars)
 
     diluted = _add_dilution(model, state_ids, reacting, dydt, definitions, file)
 
-    resolve = _rate_of_resolver(dict(zip(state_ids, dydt, strict=True)), set(definitions), file)
+    # rateOf() of an algebraic state is not its residual: refused by the resolver
+    rates = dict(zip(state_ids[:n_ode], dydt[:n_ode], strict=True))
+    resolve = _rate_of_resolver(rates, set(definitions) | set(algebraic_vars), file)
     dydt = [resolve(d) for d in dydt]
     definitions = {name: resolve(e) for name, e in definitions.items()}
     order = topo_order(definitions, what="assignment rules / reaction rates", file=file)
@@ -325,8 +343,9 @@ def build_layout(model: Model) -> Layout:
         stoich_amount=tuple(stoich),
         conversion=conversion,
         state_compartment=state_compartment,
-        rate_rule_states=frozenset(range(len(reacting), len(state_ids))),
+        rate_rule_states=frozenset(range(len(reacting), n_ode)),
         diluted_states=frozenset(diluted),
+        algebraic_states=frozenset(range(n_ode, len(state_ids))),
     )
 
 
@@ -352,8 +371,8 @@ def _rate_of_resolver(
                 raise ModelError(f"rateOf() needs a variable, got '{ex.to_text(arg)}'", file=file)
             if arg.name in computed:
                 raise ModelError(
-                    f"rateOf({arg.name}) of an assignment-rule variable or reaction is not "
-                    "supported",
+                    f"rateOf({arg.name}) of an assignment-rule or algebraic variable or reaction "
+                    "is not supported",
                     file=file,
                 )
             return resolve(rates[arg.name], depth + 1) if arg.name in rates else ex.ZERO

@@ -24,6 +24,7 @@ import libsbml
 
 from jaksim.io.sbml_math import expr_to_ast
 from jaksim.io.sbml_units import add_unit_definition
+from jaksim.io.toml_writer import refuse_dae
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import ModelError
 from jaksim.spec.model import Event, EventAssignment, Model
@@ -247,6 +248,7 @@ def model_to_sbml(model: Model) -> str:
     ModelError
         If libsbml's consistency check reports errors (listed in the message).
     """
+    refuse_dae(model, "SBML export")
     doc = _Exporter(model).run()
     check_sbml(doc, model.source_file or model.id)
     return libsbml.writeSBMLToString(doc)

@@ -33,14 +33,17 @@ from pathlib import Path
 
 import libsbml
 
+from jaksim.io.sbml_fast import fast_equilibrium
 from jaksim.io.sbml_math import UnsupportedMath, ast_to_expr
 from jaksim.io.sbml_reactions import ReactionImport, Scope
 from jaksim.io.sbml_units import model_units, unit_string
 from jaksim.spec.errors import ModelError
-from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Sym, to_text
+from jaksim.spec.expr import CONSTANTS, BinOp, Expr, Num, Sym, substitute, to_text
 from jaksim.spec.model import (
+    AlgebraicRule,
     Assignment,
     Compartment,
+    DelayedValue,
     Event,
     EventAssignment,
     InitialAssignment,
@@ -102,6 +105,9 @@ class _Importer(ReactionImport):
     pending: list[libsbml.Species] = field(default_factory=list)  # initial value via a formula
     var_stoich: dict[str, float] = field(default_factory=dict)  # variable stoichiometries
     stoich_math: dict[str, libsbml.ASTNode] = field(default_factory=dict)  # L2, with an id
+    algebraic_vars: set[str] = field(default_factory=set)  # SBML ids set by algebraic rules
+    fast_ids: set[str] = field(default_factory=set)  # (jaksim ids of) fast reactions
+    delays: dict[tuple[str, str], DelayedValue] = field(default_factory=dict)  # by (x, tau)
 
     @property
     def provenance(self) -> str:
@@ -145,6 +151,7 @@ class _Importer(ReactionImport):
             if hasattr(el, "isSetMath") and el.isSetMath():
                 _collect_names(el.getMath(), self.math_names)
         self.stoich = self.species_reference_values()
+        self.algebraic = self.algebraic_rules()
         units = model_units(m)
         compartments = tuple(self.compartment(c, units) for c in m.getListOfCompartments())
         species = tuple(self.species(s, units) for s in m.getListOfSpecies())
@@ -178,6 +185,28 @@ class _Importer(ReactionImport):
             for i, e in enumerate(m.getListOfEvents())
             if not converted and (ev := self.event(i, e)) is not None
         )
+        parameters += [
+            Parameter(d.id, math.nan, constant=False, source=self.provenance,
+                      description=f"SBML delay({d.expression}, {d.delay})")
+            for d in self.delays.values()
+        ]  # fmt: skip
+        algebraic = [AlgebraicRule(self.sid(var), to_text(g)) for var, g in self.algebraic]
+        if self.fast_ids:
+            fast = fast_equilibrium(
+                species, reactions, self.fast_ids,
+                varying_compartments={self.sid(c) for c in self.varying_comps},
+                constants={p.id: p.value for p in parameters if p.constant},
+                values={p.id: p.value for p in parameters}
+                | {c.id: c.size for c in compartments},
+                fresh_id=self.fresh_id, provenance=self.provenance,
+            )  # fmt: skip
+            for reason in fast.refused:
+                self.refuse(reason, ", ".join(sorted(self.fast_ids)))
+            species = fast.species
+            parameters += fast.parameters
+            rate_rules += fast.rate_rules
+            initial += fast.initial
+            algebraic += fast.algebraic
         if self.unsupported:
             raise UnsupportedSBML(self.unsupported, file=self.source)
         metadata = {"sbml_level": f"{self.doc.getLevel()}.{self.doc.getVersion()}"}
@@ -202,6 +231,8 @@ class _Importer(ReactionImport):
             initial_assignments=tuple(initial),
             events=events,
             inputs=inputs,
+            algebraic_rules=tuple(algebraic),
+            delays=tuple(self.delays.values()),
             source_file=self.source,
             metadata=metadata,
         )
@@ -279,6 +310,7 @@ class _Importer(ReactionImport):
             return ast_to_expr(
                 math, self.functions, lambda n: self.symbol(n, scope),
                 lambda n: self.rate_of(n, scope),
+                lambda x, tau, before: self.delayed(x, tau, before, scope),
             )  # fmt: skip
         except UnsupportedMath as exc:
             self.refuse(str(exc.args[0]), where)
@@ -292,6 +324,40 @@ class _Importer(ReactionImport):
         if name in self.as_amount:  # stored amount -> the concentration SBML means
             return BinOp("/", Sym(self.sid(name)), Sym(self.sid(self.as_amount[name])))
         return Sym(self.sid(name))
+
+    def delayed(self, x: Expr, tau: Expr, before: Expr, scope: Scope) -> Expr:
+        """SBML ``delay(x, tau)``: a parameter the event driver sets from the history.
+
+        ``before`` is ``x`` as it is before the start: states keep their initial values
+        there, except that the initial assignment of a non-constant element that uses time
+        is evaluated at the past time (suite case 00940).
+        """
+        local = {self.sid(n) for n in scope.locals_}
+        if (x.symbols() | tau.symbols()) & local:
+            if scope.values is None:
+                raise UnsupportedMath("csymbol delay of a reaction's local parameter")
+            # local parameters are constants: their past value is their value
+            consts = {n: Num(v) for n, v in scope.values.items()}
+            x, tau, before = (substitute(e, consts) for e in (x, tau, before))
+        timed = {}
+        for name in sorted(before.symbols()):
+            sbml = next((k for k, v in self.rename.items() if v == name), name)
+            ia = self.ia_targets.get(sbml)
+            el = self.m.getElementBySId(sbml)
+            varies = el is not None and hasattr(el, "getConstant") and not el.getConstant()
+            if (
+                varies
+                and ia is not None
+                and sbml not in self.rule_targets
+                and _uses_time_ast(ia.getMath())
+            ):  # a constant keeps its t0 value (suite 01174)
+                timed[name] = self.to_stored(sbml, self.expr(ia.getMath(), f"initial {sbml}"))
+        before = substitute(before, timed)
+        key = (to_text(x), to_text(tau))
+        if key not in self.delays:
+            pid = self.fresh_id(f"delay_{len(self.delays) + 1}")
+            self.delays[key] = DelayedValue(pid, key[0], key[1], to_text(before))
+        return Sym(self.delays[key].id)
 
     def to_stored(self, target: str, value: Expr) -> Expr:
         """A value SBML assigns to ``target`` in the form jaksim stores it."""
@@ -317,7 +383,7 @@ class _Importer(ReactionImport):
         )
 
     def assigned(self, sid: str) -> bool:
-        return sid in self.ia_targets or sid in self.rule_targets
+        return sid in self.ia_targets or sid in self.rule_targets or sid in self.algebraic_vars
 
     def compartment_size(self, cid: str) -> float:
         c = self.m.getCompartment(cid)
@@ -382,10 +448,7 @@ class _Importer(ReactionImport):
         assignments, rate_rules = [], []
         for rule in self.m.getListOfRules():
             var = rule.getVariable() if not rule.isAlgebraic() else ""
-            if rule.isAlgebraic():
-                self.refuse("algebraic rule", f"rule #{len(assignments) + len(rate_rules) + 1}")
-                continue
-            if not rule.isSetMath():
+            if rule.isAlgebraic() or not rule.isSetMath():
                 continue
             value = self.expr(rule.getMath(), f"rule for {var}")
             if rule.isAssignment():
@@ -395,6 +458,76 @@ class _Importer(ReactionImport):
                     value = self.amount_rate(var, value)
                 rate_rules.append(RateRule(self.sid(var), to_text(value)))
         return assignments, rate_rules
+
+    def algebraic_rules(self) -> list[tuple[str, Expr]]:
+        """Each algebraic rule ``0 = g`` as ``(SBML id of the variable it determines, g)``.
+
+        SBML does not say which variable an algebraic rule determines: it is whatever the
+        other rules, reactions and constant flags leave free. The rules are matched to those
+        free variables (a bipartite matching, augmenting paths) among the symbols each rule
+        uses; variables without an initial value are preferred (they can only be set by a
+        rule), event targets are tried last. No complete matching: refused (overdetermined
+        or not a DAE of index 1).
+        """
+        m = self.m
+        rules = [r for r in m.getListOfRules() if r.isAlgebraic() and r.isSetMath()]
+        if not rules:
+            return []
+        reacting = {
+            ref.getSpecies()
+            for r in m.getListOfReactions()
+            for group in (r.getListOfReactants(), r.getListOfProducts())
+            for ref in group
+        }
+        free: dict[str, tuple[int, int]] = {}  # jaksim id -> (preference rank, file order)
+        for order, el in enumerate(
+            (*m.getListOfSpecies(), *m.getListOfParameters(), *m.getListOfCompartments())
+        ):
+            sid = el.getId()
+            if el.getConstant() or sid in self.rule_targets:
+                continue
+            if (
+                isinstance(el, libsbml.Species)
+                and sid in reacting
+                and not (el.getBoundaryCondition())
+            ):
+                continue  # reactions determine it
+            if isinstance(el, libsbml.Species):
+                has_value = el.isSetInitialAmount() or el.isSetInitialConcentration()
+            elif isinstance(el, libsbml.Parameter):
+                has_value = el.isSetValue()
+            else:
+                has_value = el.isSetSize()
+            rank = 2 if sid in self.event_targets else (0 if not has_value else 1)
+            free[self.sid(sid)] = (rank, order)
+        back = {self.sid(k): k for k in (e.getId() for e in m.getListOfAllElements()
+                                         if e.isSetIdAttribute())}  # fmt: skip
+        exprs = [self.expr(r.getMath(), f"algebraic rule #{i + 1}") for i, r in enumerate(rules)]
+        options = [sorted(e.symbols() & free.keys(), key=free.__getitem__) for e in exprs]
+        owner: dict[str, int] = {}
+
+        def augment(i: int, seen: set[str]) -> bool:
+            for v in options[i]:
+                if v in seen:
+                    continue
+                seen.add(v)
+                if v not in owner or augment(owner[v], seen):
+                    owner[v] = i
+                    return True
+            return False
+
+        unmatched = [f"rule #{i + 1}" for i in range(len(rules)) if not augment(i, set())]
+        if unmatched:
+            reason = "algebraic rule without a variable it could determine"
+            self.refuse(reason, ", ".join(unmatched))
+            return []
+        var_of = {i: v for v, i in owner.items()}
+        out = []
+        for i, e in enumerate(exprs):
+            sbml_id = back.get(var_of[i], var_of[i])
+            self.algebraic_vars.add(sbml_id)
+            out.append((sbml_id, e))
+        return out
 
     def initial_assignments(self) -> list[InitialAssignment]:
         out = []
@@ -555,6 +688,12 @@ def _number(node: libsbml.ASTNode) -> float | None:
     if node.isNumber() and not node.isConstant():  # literals only, not true / pi / e
         return float(node.getValue())
     return None
+
+
+def _uses_time_ast(node: libsbml.ASTNode) -> bool:
+    if node.getType() == libsbml.AST_NAME_TIME:
+        return True
+    return any(_uses_time_ast(node.getChild(i)) for i in range(node.getNumChildren()))
 
 
 def _has_math(element: libsbml.SBase | None) -> bool:

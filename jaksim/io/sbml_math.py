@@ -103,10 +103,12 @@ class _Converter:
         functions: Mapping[str, libsbml.ASTNode],
         name_of: Callable[[str], Expr],
         rate_of: Callable[[str], Expr] | None,
+        delay: Callable[[Expr, Expr, Expr], Expr] | None = None,
     ):
         self.functions = functions
         self.name_of = name_of
         self.rate_of = rate_of
+        self.delay = delay
 
     def convert(self, node: libsbml.ASTNode, bound: Mapping[str, Expr] | None = None) -> Expr:
         t = node.getType()
@@ -184,6 +186,11 @@ class _Converter:
             if arg is None or arg.getType() != libsbml.AST_NAME:
                 raise UnsupportedMath("csymbol rateOf of an expression")
             return self.rate_of(arg.getName())
+        if t == libsbml.AST_FUNCTION_DELAY and self.delay is not None and len(kids) == 2:
+            # before the start every state is constant: rateOf is 0 there (suite 01400)
+            before = _Converter(self.functions, self.name_of, lambda n: Num(0.0),
+                                lambda x, tau, b: b).convert(node.getChild(0), bound)  # fmt: skip
+            return self.delay(kids[0], kids[1], before)
         raise UnsupportedMath(_UNSUPPORTED.get(t, f"MathML element {node.getName() or t!r}"))
 
     def call_user(self, name: str, args: list[Expr]) -> Expr:
@@ -224,6 +231,7 @@ def ast_to_expr(
     functions: Mapping[str, libsbml.ASTNode],
     name_of: Callable[[str], Expr] = Sym,
     rate_of: Callable[[str], Expr] | None = None,
+    delay: Callable[[Expr, Expr, Expr], Expr] | None = None,
 ) -> Expr:
     """Convert a libsbml MathML tree to a jaksim :class:`~jaksim.spec.expr.Expr`.
 
@@ -239,13 +247,17 @@ def ast_to_expr(
     rate_of : callable, optional
         Maps an SBML identifier to the expression of its time derivative (``rateOf``);
         without it ``rateOf`` is unsupported.
+    delay : callable, optional
+        Maps ``delay(x, tau)`` (converted arguments, and ``x`` as it is before the start
+        of a run: ``rateOf`` 0) to the expression standing for it; without it ``delay`` is
+        unsupported.
 
     Raises
     ------
     UnsupportedMath
         For ``delay``, ``rateOf`` and MathML outside SBML's subset.
     """
-    return _Converter(functions, name_of, rate_of).convert(node)
+    return _Converter(functions, name_of, rate_of, delay).convert(node)
 
 
 # ------------------------------------------------------------------------------------------

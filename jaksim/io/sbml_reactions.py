@@ -28,6 +28,7 @@ class Scope:
 
     locals_: frozenset[str] = frozenset()
     where: str = ""
+    values: dict[str, float] | None = None  # of the local parameters (constant)
 
 
 class ReactionImport:
@@ -135,7 +136,7 @@ class ReactionImport:
         """
         rid = r.getId()
         if r.isSetFast() and r.getFast():
-            self.refuse("fast reaction", rid)
+            self.fast_ids.add(self.sid(rid))  # rapid equilibrium: see jaksim.io.sbml_fast
         # libsbml reads a reference to a missing species without complaint (only its
         # consistency checks would flag it); the TOML model would then be refused on load
         for ref in (*r.getListOfReactants(), *r.getListOfProducts(), *r.getListOfModifiers()):
@@ -169,7 +170,8 @@ class ReactionImport:
             locals_ = tuple(Parameter(self.sid(p.getId()), p.getValue(), name=p.getName(),
                                       source=self.provenance)
                             for p in params)  # fmt: skip
-            scope = Scope(frozenset(p.getId() for p in params), f"reaction {rid}")
+            scope = Scope(frozenset(p.getId() for p in params), f"reaction {rid}",
+                          {self.sid(p.getId()): p.getValue() for p in params})  # fmt: skip
             rate = self.expr(law.getMath(), f"reaction {rid}", scope)
         main = Reaction(
             id=self.sid(rid),

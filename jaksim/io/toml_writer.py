@@ -110,8 +110,22 @@ def _component(kind: str, obj: Any) -> dict[str, Any]:
     return d
 
 
+def refuse_dae(model: Model, what: str) -> None:
+    """Algebraic rules and delayed values have no TOML form and are not exported yet:
+    refuse rather than write a model that silently lacks them."""
+    parts = [p for p, has in (("algebraic rules", model.algebraic_rules),
+                              ("delay()", model.delays)) if has]  # fmt: skip
+    if parts:
+        raise ModelError(
+            f"{what}: models with {' and '.join(parts)} are not supported yet "
+            "(simulate the SBML file directly)",
+            file=model.source_file or None,
+        )
+
+
 def model_to_toml(model: Model) -> str:
     """The model as TOML text."""
+    refuse_dae(model, "TOML model")
     lines = [
         f"# Written by jaksim from {model.source_file or 'a Python model'}.",
         "format_version = 1",

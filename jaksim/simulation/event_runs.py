@@ -20,7 +20,7 @@ from .results import STAT_NAMES, SimulationResult
 __all__ = ["run_event_members"]
 
 #: simulate's ``solver`` names -> the event driver's ``method``; None: Rodas for jit-compiled
-#: models with states, else LSODA
+#: models with states (and without algebraic rules or delays), else LSODA
 _METHODS = {"rodas": None, "bdf": "BDF", "radau": "Radau", "lsoda": "LSODA"}
 
 
@@ -59,11 +59,20 @@ def run_event_members(
         ``preequilibrate=True`` (the steady state of a model whose events may fire is not
         defined here) or an unknown ``solver``.
     """
-    events = ", ".join(e.id for e in compiled.model.events)
+    m = compiled.model
+    what = ", ".join(
+        part
+        for part in (
+            f"events ({', '.join(e.id for e in m.events)})" if m.events else "",
+            "algebraic rules" if m.algebraic_rules else "",
+            "delay()" if m.delays else "",
+        )
+        if part
+    )
     if preequilibrate:
         raise ValueError(
-            f"model {compiled.model.id!r} has events ({events}): preequilibrate=True is not "
-            "supported with events; simulate the pre-stimulus phase explicitly instead"
+            f"model {m.id!r} has {what}: preequilibrate=True is not supported with them; "
+            "simulate the pre-stimulus phase explicitly instead"
         )
     if solver not in _METHODS:
         raise ValueError(f"unknown solver {solver!r}{did_you_mean(solver, tuple(_METHODS))}")

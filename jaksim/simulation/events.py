@@ -33,12 +33,14 @@ from scipy.integrate import solve_ivp
 
 from jaksim.compile.breakpoints import breakpoint_times
 from jaksim.compile.compiled import CompiledModel
+from jaksim.solve.dae import AlgebraicSolver
 from jaksim.solve.ensemble import _apply_change
 from jaksim.solve.events import integrate_until_event
 from jaksim.solve.rodas import N_STATS, ST_JAC, ST_LU, ST_RHS
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import SimulationError
 
+from .delays import DelayHistory
 from .protocol import Protocol
 from .results import STAT_NAMES, SimulationResult
 
@@ -55,10 +57,18 @@ class _Kernels:
     def __init__(self, cm: CompiledModel):
         self.cm = cm
         self.n, self.n_out, self.n_ev = cm.n_state, len(cm.output_ids), len(cm.event_ids)
+        # delay(): sets the delayed-value parameters in p from the history before a call
+        # of a kernel that uses them (only those: a lookup of the past may itself call rhs)
+        self.fill_delays = None
+        self.uses_delays: set[int] = set()
 
-    def call(self, kernel, t: float, y: np.ndarray, p: np.ndarray, size: int) -> np.ndarray:
+    def call(
+        self, kernel, t: float, y: np.ndarray, p: np.ndarray, size: int, fill: bool = True
+    ) -> np.ndarray:
         out = np.zeros(max(size, 1))
         y = np.ascontiguousarray(y, dtype=float)
+        if fill and self.fill_delays is not None and id(kernel) in self.uses_delays:
+            self.fill_delays(t, y, p)
         if self.cm.jit:
             kernel.ctypes(float(t), _ptr(y), _ptr(p), _ptr(out))
         else:
@@ -68,12 +78,11 @@ class _Kernels:
     def triggers(self, t, y, p) -> np.ndarray:
         return self.call(self.cm.triggers, t, y, p, self.n_ev) > 0.5
 
-    def env(self, t: float, y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    def env(self, t: float, y: np.ndarray, p: np.ndarray, fill: bool = True) -> dict[str, float]:
+        outputs = self.call(self.cm.outputs, t, y, p, self.n_out, fill)
         values = dict(zip(self.cm.param_ids, p, strict=False))
         values.update(zip(self.cm.state_ids, y, strict=False))
-        values.update(
-            zip(self.cm.output_ids, self.call(self.cm.outputs, t, y, p, self.n_out), strict=False)
-        )
+        values.update(zip(self.cm.output_ids, outputs, strict=False))
         return values
 
 
@@ -149,10 +158,14 @@ def simulate_events(
             compiled.init.ctypes(_ptr(p), _ptr(y_in), _ptr(y))
         else:
             compiled.init(p, y_in, y)
+    special = _needs_scipy(compiled)
     if method is None:
-        method = "rodas" if compiled.jit and compiled.n_state else "LSODA"
+        method = "rodas" if compiled.jit and compiled.n_state and not special else "LSODA"
     if method == "rodas" and not (compiled.jit and compiled.n_state):
         raise ValueError("method='rodas' needs a jit-compiled model with at least one state")
+    if method == "rodas" and special:
+        raise ValueError(f"method='rodas' does not run models with {special} in the event "
+                         "driver; use 'LSODA', 'BDF' or 'Radau'")  # fmt: skip
     if max_step is None:
         gaps = np.diff(t_eval)
         max_step = float(gaps[gaps > 0].min()) / 4.0 if np.any(gaps > 0) else math.inf
@@ -162,6 +175,24 @@ def simulate_events(
     if len(protocol):
         run.changes = protocol.encode(compiled.state_ids, compiled.param_ids, 1)
     return run.execute(t_eval)
+
+
+def _algebraic_states(cm: CompiledModel) -> frozenset[int]:
+    return getattr(getattr(cm, "layout", None), "algebraic_states", frozenset())
+
+
+def _delays(cm: CompiledModel) -> tuple:
+    return getattr(getattr(cm, "model", None), "delays", ())
+
+
+def _needs_scipy(cm: CompiledModel) -> str:
+    """What in ``cm`` only the driver's scipy path handles ("" if nothing)."""
+    parts = []
+    if _algebraic_states(cm):
+        parts.append("algebraic rules")
+    if _delays(cm):
+        parts.append("delay()")
+    return " and ".join(parts)
 
 
 class _Run:
@@ -188,12 +219,53 @@ class _Run:
         self.pending: list[_Pending] = []
         self.seq = 0
         self.fired = 0
+        # DAE (algebraic rules): the scipy path integrates the differential states only
+        self.dae = None
+        if _algebraic_states(cm):
+            alg = np.zeros(k.n, dtype=bool)
+            alg[sorted(_algebraic_states(cm))] = True
+            n = k.n
+            rules = cm.model.algebraic_rules
+            relax = None
+            relaxed = np.zeros(k.n, dtype=bool)
+            relaxed[[cm.state_index(r.variable) for r in rules if r.relaxation]] = True
+            if any(r.relaxation for r in rules):  # fast reactions: start at a stable root
+                # reaction ids stand for their rates (not in the env): inline them
+                rates = {rid: cm.layout.computed[rid] for rid in cm.reaction_ids}
+                flows = [
+                    ex.substitute(ex.bind_constants(
+                        ex.parse(r.relaxation or "0", context=r.variable), model_ids | set(rates)
+                    ), rates)
+                    for r in rules
+                ]  # fmt: skip
+
+                def relax(t: float, y: np.ndarray) -> np.ndarray:
+                    env = k.env(t, y, self.p)
+                    return np.array([ex.evaluate(f, env, t) for f in flows])
+
+            self.dae = AlgebraicSolver(
+                lambda t, y: k.call(cm.rhs, t, y, self.p, n),
+                lambda t, y: k.call(cm.jac, t, y, self.p, n * n).reshape(n, n),
+                alg, y, relax, relaxed,
+            )  # fmt: skip
+        self.history = None
+        if _delays(cm):
+            self.history = DelayHistory(cm, k)
+            k.fill_delays = self.history.fill
+            k.uses_delays = self.history.kernels_using_delays()
+
+    def project(self, t: float) -> None:
+        """Make the algebraic states consistent with the others (after a start or a jump)."""
+        if self.dae is not None:
+            self.y = self.dae.solve(t, self.y, relax_first=True)
 
     # -- event bookkeeping -----------------------------------------------------------------
     def values(self, i: int, t: float) -> tuple[float, ...]:
         n = len(self.cm.event_targets[i])
         buf = np.zeros(max(n, 1))
         y = np.ascontiguousarray(self.y)
+        if self.history is not None and id(self.cm.event_values) in self.k.uses_delays:
+            self.history.fill(t, y, self.p)
         if self.cm.jit:
             self.cm.event_values.ctypes(i, float(t), _ptr(y), _ptr(self.p), _ptr(buf))
         else:
@@ -237,6 +309,9 @@ class _Run:
             vals = chosen.values if chosen.values is not None else self.values(chosen.event, t)
             for (where, idx), v in zip(self.cm.event_targets[chosen.event], vals, strict=False):
                 (self.y if where == "y" else self.p)[idx] = v
+            self.project(t)
+            if self.history is not None:
+                self.history.discontinuity(t)
             self.fired += 1
             if self.fired > self.max_events:
                 raise SimulationError(f"more than {self.max_events} event executions at t={t}")
@@ -249,6 +324,9 @@ class _Run:
             c = self.next_change
             _apply_change(kind[c], index[c], value[0, c], self.y, self.p)
             self.next_change += 1
+            self.project(t)
+            if self.history is not None:
+                self.history.discontinuity(t)
 
     def next_change_time(self) -> float:
         time = self.changes[0]
@@ -274,6 +352,11 @@ class _Run:
         rows_o = np.full((n_t, self.k.n_out), np.nan)
         # "just before t0" every trigger has its initial_value
         self.g = np.array([e.initial_value for e in self.events], dtype=bool)
+        if self.history is not None:
+            self.history.start(t, self.y, self.p)
+        self.project(t)
+        if self.history is not None:  # the initial history of algebraic states: consistent
+            self.history.start(t, self.y, self.p)
         self.apply_changes(t)
         self.update_triggers(t, self.k.triggers(t, self.y, self.p))
         self.execute_due(t)
@@ -286,11 +369,17 @@ class _Run:
             if j >= n_t:
                 break
             t_stop = min(t_eval[-1], self.pending[0].time if self.pending else math.inf,
-                         self.next_change_time(), self.next_breakpoint(t))  # fmt: skip
+                         self.next_change_time(), self.next_breakpoint(t),
+                         self.history.next_stop(t, self.y, self.p) if self.history else math.inf,
+                         )  # fmt: skip
             t, filled = self.integrate(t, t_stop, t_eval, j, rows_y, rows_p, rows_o)
             j += filled  # rows at times up to t itself are written after t's events (above)
             if self.next_change_time() <= t:  # a change is a discontinuity: re-check triggers
                 self.apply_changes(t)
+                self.update_triggers(t, self.k.triggers(t, self.y, self.p))
+            elif self.history is not None:
+                # a method-of-steps stop can land exactly on a trigger's switching time,
+                # where the integrator's event search does not see the flip (suite 01592)
                 self.update_triggers(t, self.k.triggers(t, self.y, self.p))
             self.execute_due(t)
         return SimulationResult(
@@ -307,6 +396,8 @@ class _Run:
         """
         if t_stop <= t0:
             return t0, 0
+        if t_stop - t0 <= 64.0 * np.finfo(float).eps * max(abs(t0), 1.0):
+            return float(t_stop), 0  # a few ulps (sums of delay times): nothing to integrate
         inner = t_eval[(t_eval > t0) & (t_eval < t_stop)]  # t_stop's row: after its events
         if self.method == "rodas":
             seg = integrate_until_event(
@@ -325,11 +416,30 @@ class _Run:
                 return y_end
 
         else:
-            sol = self.scipy_segment(t0, t_stop, inner)
+            p_segment = self.p.copy()
+            try:
+                sol = self.scipy_segment(t0, t_stop, inner)
+            except ValueError as err:
+                if "different signs" not in str(err):
+                    raise
+                return self.nudge(t0), 0
             t_out, y_out, flipped = sol.t, np.asarray(sol.y).T, sol.status == 1
             t_ev = float(min(te[0] for te in sol.t_events if te.size)) if flipped else t_stop
             state_at = sol.sol if self.k.n else (lambda t: self.y)
+            quick = state_at
+            if self.dae is not None:  # sol holds the differential states only
+                dense, dae, y_seg = sol.sol, self.dae, self.y.copy()
+                state_at = lambda t: dae.full(t, dense(t)[: dae.n_diff])  # noqa: E731
+
+                def quick(t: float) -> np.ndarray:  # algebraic states: the segment's start
+                    y_t = y_seg.copy()
+                    y_t[dae.diff] = dense(t)[: dae.n_diff]
+                    return y_t
+
+                y_out = np.array([state_at(tc) for tc in t_out]).reshape(len(t_out), self.k.n)
             y_end = state_at(t_stop)
+            if self.history is not None:
+                self.history.add(t0, t_ev if flipped else t_stop, state_at, p_segment, quick)
         for c, tc in enumerate(t_out):
             yc = y_out[c] if self.k.n else self.y
             rows_y[j + c], rows_p[j + c] = yc, self.p
@@ -344,10 +454,30 @@ class _Run:
             self.y = np.array(y_end, dtype=float)
         return float(t_stop), len(t_out)
 
+    def nudge(self, t0: float) -> float:
+        """Step a few ulps past ``t0`` (explicit Euler) and re-evaluate the triggers.
+
+        solve_ivp's root finder fails when a trigger flips within rounding of the segment
+        start (its state there and its dense output there differ by an ulp): with delays the
+        method of steps can start a segment exactly on a switching time (suite 01592).
+        """
+        dt = 64.0 * np.finfo(float).eps * max(abs(t0), 1.0)
+        if self.k.n:
+            f = self.k.call(self.cm.rhs, t0, self.y, self.p, self.k.n)
+            if self.dae is not None:
+                f[self.dae.alg] = 0.0
+            self.y = self.y + dt * f
+            self.project(t0 + dt)
+        self.update_triggers(t0 + dt, self.k.triggers(t0 + dt, self.y, self.p))
+        return t0 + dt
+
     def scipy_segment(self, t0: float, t_stop: float, inner: np.ndarray):
         """``solve_ivp`` from ``t0`` to ``t_stop``, stopping when any trigger flips."""
         p, k = self.p, self.k
         n = max(k.n, 1)  # a model without states still needs time to advance for its triggers
+        dae = self.dae
+        full = (lambda t, y: y) if dae is None else (lambda t, x: dae.full(t, x[: dae.n_diff]))
+        y_start = self.y if k.n else np.zeros(1)
 
         def fun(t, y):
             return k.call(self.cm.rhs, t, y, p, k.n) if k.n else np.zeros(1)
@@ -357,18 +487,27 @@ class _Run:
                 return np.zeros((1, 1))
             return k.call(self.cm.jac, t, y, p, n * n).reshape(n, n)
 
+        if dae is not None:  # eliminate the algebraic states (jaksim.solve.dae)
+            y_start = self.y[dae.diff] if dae.n_diff else np.zeros(1)
+
+            def fun(t, x):  # noqa: F811
+                return dae.reduced_rhs(t, x) if dae.n_diff else np.zeros(1)
+
+            def jac(t, x):  # noqa: F811
+                return dae.reduced_jac(t, x) if dae.n_diff else np.zeros((1, 1))
+
         g0 = self.g.copy()
         funcs = []
         for i in range(k.n_ev):
 
             def flip(t, y, i=i):  # +0.5 once trigger i differs from its value at t0
-                return 0.5 if k.triggers(t, y, p)[i] != g0[i] else -0.5
+                return 0.5 if k.triggers(t, full(t, y), p)[i] != g0[i] else -0.5
 
             flip.terminal = True
             flip.direction = 1.0
             funcs.append(flip)
         sol = solve_ivp(
-            fun, (t0, t_stop), self.y if k.n else np.zeros(1), method=self.method, t_eval=inner,
+            fun, (t0, t_stop), y_start, method=self.method, t_eval=inner,
             events=funcs or None, dense_output=True, rtol=self.rtol, atol=self.atol,
             max_step=self.max_step,
             **({} if self.method in ("RK45", "RK23", "DOP853") else {"jac": jac}),

@@ -249,8 +249,15 @@ def _stats(row: np.ndarray) -> dict[str, int]:
 
 
 def _has_events(compiled) -> bool:
+    """Whether the model runs through the SBML event driver: events, or algebraic rules /
+    ``delay()``, which only the driver's scipy path integrates (DAE elimination, history)."""
     # a hand-built compiled model (tests, solver benchmarks) may carry no Model
-    return bool(getattr(getattr(compiled, "model", None), "events", ()))
+    model = getattr(compiled, "model", None)
+    return bool(
+        getattr(model, "events", ())
+        or getattr(model, "algebraic_rules", ())
+        or getattr(model, "delays", ())
+    )
 
 
 def _event_runs(compiled, t_eval, P, Y0, proto, outputs, preequilibrate, solver, rtol, atol,
@@ -312,6 +319,10 @@ def simulate(
     (:func:`jaksim.simulation.events.simulate_events`; ``solver="rodas"`` integrates with
     Rodas between events); protocol changes are applied there too, and ``params`` of the
     result holds the parameter trajectories. ``preequilibrate`` is refused for such models.
+    So is a model with algebraic rules (a DAE) or ``delay()``: the driver integrates it with
+    scipy (``solver="rodas"``, the default, means LSODA there; ``"bdf"``/``"radau"``/``"lsoda"``
+    as named), eliminating the algebraic states by Newton (:mod:`jaksim.solve.dae`) and
+    keeping the history the delays read (:mod:`jaksim.simulation.delays`).
     """
     compiled = resolve_model(model)
     P, Y0 = _member_rows(compiled, params, initial, 1)
@@ -453,8 +464,15 @@ def steady_state(
     ------
     SteadyStateError
         When no steady state is found (the message gives the residual).
+    ValueError
+        For a model with algebraic rules or ``delay()``.
     """
     compiled = resolve_model(model)
+    m = getattr(compiled, "model", None)
+    if getattr(m, "algebraic_rules", ()) or getattr(m, "delays", ()):
+        # the fallback integration would treat an algebraic residual as a rate
+        raise ValueError(f"steady_state does not support model {m.id!r} (algebraic rules or "
+                         "delay()); simulate it to a late time instead")  # fmt: skip
     (p,), (y0,) = _member_rows(compiled, params, initial, 1)
     if compiled.init is not null_init:
         from ..solve.kernels import call_init

@@ -35,6 +35,8 @@ __all__ = [
     "EventAssignment",
     "Event",
     "Input",
+    "AlgebraicRule",
+    "DelayedValue",
     "Model",
 ]
 
@@ -212,6 +214,41 @@ class Input:
 
 
 @dataclass(frozen=True, slots=True)
+class AlgebraicRule:
+    """``0 = expression``, solved for ``variable`` (SBML algebraic rule).
+
+    ``variable`` (a non-constant parameter, compartment or species that nothing else
+    determines) becomes an algebraic state of an index-1 semi-explicit DAE: the solvers keep
+    ``expression = 0`` at every time, and its initial value is only a Newton starting guess.
+    ``relaxation`` (optional) is a rate of change of ``variable`` in a fictitious time whose
+    stable steady state is the root to pick when the rules have several: the consistent
+    initialisation follows it first (fast reactions: their own kinetics, so that an unstable
+    equilibrium is never chosen).
+    """
+
+    variable: str
+    expression: str
+    relaxation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DelayedValue:
+    """``id`` stands for ``expression`` evaluated ``delay`` time units ago (SBML ``delay()``).
+
+    ``id`` is a non-constant parameter of the model whose value the SBML event driver sets
+    from the trajectory's history before every kernel call (method of steps); before the
+    start of a run the history is the initial state: ``before`` (default ``expression``)
+    evaluated at the past time with the initial state, so that an explicit ``time`` in it or
+    in the rules it uses sees the past time.
+    """
+
+    id: str
+    expression: str
+    delay: str
+    before: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Model:
     """A complete reaction-network model (immutable).
 
@@ -233,6 +270,8 @@ class Model:
     initial_assignments: tuple[InitialAssignment, ...] = ()
     events: tuple[Event, ...] = ()
     inputs: tuple[Input, ...] = ()
+    algebraic_rules: tuple[AlgebraicRule, ...] = ()
+    delays: tuple[DelayedValue, ...] = ()
     source_file: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
 
