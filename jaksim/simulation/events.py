@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import heapq
+import logging
 import math
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ from .protocol import Protocol
 from .results import STAT_NAMES, SimulationResult
 
 __all__ = ["simulate_events"]
+
+log = logging.getLogger(__name__)
 
 
 def _ptr(a: np.ndarray):
@@ -161,6 +164,10 @@ def simulate_events(
     special = _needs_scipy(compiled)
     if method is None:
         method = "rodas" if compiled.jit and compiled.n_state and not special else "LSODA"
+        if special:
+            # say so: the user asked for the default (Rodas) and gets another integrator
+            log.info("model %r has %s: integrating with scipy LSODA (Rodas does not run "
+                     "them yet)", compiled.model.id, special)  # fmt: skip
     if method == "rodas" and not (compiled.jit and compiled.n_state):
         raise ValueError("method='rodas' needs a jit-compiled model with at least one state")
     if method == "rodas" and special:
