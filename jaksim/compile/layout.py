@@ -223,8 +223,10 @@ def build_layout(model: Model) -> Layout:
         context = f"reaction {r.id!r} rate"
         local = local_maps[r.id]
         rate = ex.rename(ex.parse(r.rate, context=context), local)
-        ex.check_symbols(rate, symbols | set(local.values()), context=context, file=file)
-        rate = ex.bind_constants(rate, symbols | set(local.values()))
+        # a copy of the symbol set per reaction would make this loop quadratic
+        known = symbols | set(local.values()) if local else symbols
+        ex.check_symbols(rate, known, context=context, file=file)
+        rate = ex.bind_constants(rate, known)
         if r.compartment is not None:
             if r.compartment not in comps:
                 raise ModelError(
@@ -397,8 +399,9 @@ def _add_dilution(
                 rate = ex.add(rate, ex.mul(ex.diff(inlined, d), dydt[state_index[d]]))
             volume_rate[c.id] = rate
     diluted = []
+    species = {s.id: s for s in model.species}  # get_species is a linear search
     for sid in reacting:
-        s = model.get_species(sid)
+        s = species[sid]
         if s.amount or s.compartment not in volume_rate or volume_rate[s.compartment] == ex.ZERO:
             continue
         i = state_index[sid]
