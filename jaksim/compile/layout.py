@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import ModelError
+from jaksim.spec.graph import depth_first_order
 from jaksim.spec.model import Model
 
 __all__ = ["Layout", "build_layout", "computed_closure", "topo_order"]
@@ -98,23 +99,11 @@ def topo_order(definitions: dict[str, ex.Expr], *, what: str, file: str | None) 
     ModelError
         On a cycle, naming its members.
     """
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name) :] + [name]
-            raise ModelError(f"circular {what}: {' -> '.join(cycle)}", file=file)
-        state[name] = 1
-        for dep in sorted(definitions[name].symbols() & definitions.keys()):
-            visit(dep, [*path, name])
-        state[name] = 2
-        order.append(name)
-
-    for name in definitions:
-        visit(name, [])
+    order, cycle = depth_first_order(
+        definitions, lambda name: sorted(definitions[name].symbols() & definitions.keys())
+    )
+    if cycle is not None:
+        raise ModelError(f"circular {what}: {' -> '.join(cycle)}", file=file)
     return order
 
 
@@ -345,8 +334,8 @@ def _rate_of_resolver(
         if depth > len(rates):
             raise ModelError("circular rateOf() references", file=file)
 
-        def visit(node: ex.Expr) -> ex.Expr:
-            node = ex.rebuild(node, visit)
+        def visit(node: ex.Expr, kids: tuple[ex.Expr, ...]) -> ex.Expr:
+            node = ex.with_children(node, kids)
             if not (isinstance(node, ex.Call) and node.fn == "rateOf"):
                 return node
             (arg,) = node.args
@@ -360,7 +349,7 @@ def _rate_of_resolver(
                 )
             return resolve(rates[arg.name], depth + 1) if arg.name in rates else ex.ZERO
 
-        return visit(e)
+        return ex.transform(e, visit)
 
     return resolve
 
