@@ -256,15 +256,15 @@ def _cached_basis(compiled: CompiledModel) -> np.ndarray:
     if key in _BASIS_MEMO:
         return _BASIS_MEMO[key]
     path = kernel_cache_dir() / f"laws_{compiled.structure_hash[:16]}_{key[:16]}.json"
-    data: object = None
+    present = path.exists()
     try:
-        data = json.loads(path.read_text())
+        data: object = json.loads(path.read_text())
     except (OSError, ValueError):
         data = None
     if data is not None and _verified(data, n, key, columns):
         basis = [dict(law) for law in data["laws"]]  # type: ignore[index]
     else:
-        if data is not None:
+        if present:
             warnings.warn(
                 f"conservation-law cache file {path} failed verification; recomputing it",
                 RuntimeWarning,
@@ -274,6 +274,8 @@ def _cached_basis(compiled: CompiledModel) -> np.ndarray:
         basis, free = [law for law, _ in pairs], [f for _, f in pairs]
         blob = {"key": key, "n": n, "free": free, "laws": [sorted(law.items()) for law in basis]}
         try:
+            if present:
+                path.unlink()  # replaced below; already reported
             _write_verified(path, json.dumps(blob, separators=(",", ":")).encode())
         except OSError:
             pass  # an unwritable cache only costs recomputation next time

@@ -60,7 +60,14 @@ from jaksim.spec.expr_nodes import (
     transform,
     with_children,
 )
-from jaksim.spec.expr_print import evaluate, to_python, to_text  # noqa: F401 - public API
+from jaksim.spec.expr_print import (  # noqa: F401 - public API
+    ATOM_LEVEL,
+    Printer,
+    evaluate,
+    precedence,
+    to_python,
+    to_text,
+)
 
 # the tree, builders and function table (expr_nodes) and evaluation/printing (expr_print)
 # are part of this module's public API

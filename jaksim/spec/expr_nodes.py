@@ -76,6 +76,8 @@ class Expr:
             return True
         if not isinstance(other, Expr):
             return NotImplemented
+        if type(self) is not type(other) or self._hash != other._hash:  # type: ignore[attr-defined]
+            return False  # the common case in dict lookups: decided without a walk
         stack: list[tuple[Expr, Expr]] = [(self, other)]
         seen: set[tuple[int, int]] = set()
         while stack:

@@ -25,7 +25,7 @@ from jaksim.spec.expr_nodes import (
     postorder,
 )
 
-__all__ = ["evaluate", "to_text", "to_python"]
+__all__ = ["evaluate", "to_text", "to_python", "Printer", "precedence", "ATOM_LEVEL"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -154,6 +154,12 @@ def _eval_node(
 # Precedence levels used when printing; a child is parenthesised when its level is lower.
 _LEVEL = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7, "^": 8}
 _ATOM = 9
+ATOM_LEVEL = _ATOM  # precedence of names, numbers and calls: never parenthesised
+
+
+def precedence(e: Expr) -> int:
+    """Printing precedence level of ``e`` (a child of lower level than needed gets parentheses)."""
+    return _level(e)
 
 
 def _level(e: Expr) -> int:
@@ -185,7 +191,7 @@ def _format_num(v: float, python: bool) -> str:
     return repr(float(v))
 
 
-class _Printer:
+class Printer:
     """Prints jaksim text (``python=False``) or Python/numba source (``python=True``).
 
     Bottom-up and iterative: :meth:`node` formats one node from the texts of its children,
@@ -286,7 +292,7 @@ class _Printer:
 
 def to_text(expr: Expr) -> str:
     """Print ``expr`` in jaksim syntax; ``parse(to_text(e)) == e`` for parsed trees."""
-    return _Printer(python=False).render(expr)
+    return Printer(python=False).render(expr)
 
 
 def to_python(expr: Expr, name_of: Callable[[str], str]) -> str:
@@ -299,4 +305,4 @@ def to_python(expr: Expr, name_of: Callable[[str], str]) -> str:
     name_of : callable
         Maps a symbol name to its source text, e.g. ``"k1" -> "p[3]"``. Time prints as ``t``.
     """
-    return _Printer(python=True, name_of=name_of).render(expr)
+    return Printer(python=True, name_of=name_of).render(expr)
