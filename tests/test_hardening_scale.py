@@ -371,11 +371,15 @@ def test_300_branch_piecewise_values() -> None:
         c.rhs(0.0, np.array([a]), c.p0, out)
         src_ok &= out[0] == pytest.approx(_piecewise_rate(a, 300), rel=1e-14)
     assert src_ok
-    # lazy branches: only the selected branch is evaluated (log of a negative would raise)
-    e = ex.parse(
-        "piecewise(" + ", ".join(f"log(A - {i})*{i}, A > {i}" for i in range(299, 0, -1)) + ", 0)"
-    )
+    # lazy branches: only the selected branch is evaluated (in plain Python the log of a
+    # negative number raises), in the tree walk and in the flat generated code alike
+    text = "piecewise(" + ", ".join(f"log(A - {i})*{i}, A > {i}" for i in range(299, 0, -1))
+    e = ex.parse(text + ", 0)")
     assert ex.evaluate(e, {"A": 3.5}) == pytest.approx(math.log(0.5) * 3)
+    c = compile_model(sm._decay_model("lazy", text + ", 0)"), jit=False)
+    out = np.zeros(1)
+    c.rhs(0.0, np.array([3.5]), c.p0, out)
+    assert out[0] == pytest.approx(-math.log(0.5) * 3)
 
 
 @pytest.mark.slow
