@@ -111,23 +111,29 @@ class _Linear:
         self.printer = ex.Printer(python=True, name_of=_local)
         self.counter = counter  # shared by a module's functions: temporaries never collide
         self.uses: Counter[ex.Expr] = Counter()
+        self.expanded: dict[int, ex.Expr] = {id(r): ex.expand_macros(r) for r in roots}
+        self.roots = roots  # keeps the ids above valid
         seen: set[ex.Expr] = set()
-        for node in ex.postorder(ex.expand_macros(r) for r in roots):
+        for node in ex.postorder(self.expanded.values()):
             if node not in seen:
                 seen.add(node)
                 self.uses.update(node.children())
-        self.uses.update(ex.expand_macros(r) for r in roots)
+        self.uses.update(self.expanded.values())
 
     def fresh(self) -> str:
         self.counter[0] += 1
         return f"c_{self.counter[0]}"
 
+    def _expand(self, e: ex.Expr) -> ex.Expr:
+        got = self.expanded.get(id(e))
+        return got if got is not None else ex.expand_macros(e)
+
     def source(self, e: ex.Expr, scope: _Scope) -> str:
         """Source text of ``e``; statements it needs are appended to ``scope.lines``."""
-        return self.info(ex.expand_macros(e), scope)[0]
+        return self.info(self._expand(e), scope)[0]
 
     def condition(self, e: ex.Expr, scope: _Scope) -> str:
-        text, _, cond, _ = self.info(ex.expand_macros(e), scope)
+        text, _, cond, _ = self.info(self._expand(e), scope)
         return cond or f"({text} != 0.0)"
 
     def info(self, root: ex.Expr, scope: _Scope) -> _Info:
@@ -151,7 +157,7 @@ class _Linear:
                 stack.extend((c, False) for c in reversed(node.children()))
         for node in order:
             if isinstance(node, ex.Call) and node.fn == "piecewise":
-                scope.known[node] = self.piecewise(node, scope)
+                scope.known[node] = self._bind(node, self.piecewise(node, scope), scope)
                 continue
             kids = [scope.get(c) for c in node.children()]
             got = {id(c): k for c, k in zip(node.children(), kids, strict=True)}
@@ -171,15 +177,20 @@ class _Linear:
             text = self.printer.node(node, txt, cond, level)
             depth = 1 + max((k[3] for k in kids if k is not None), default=0)
             info: _Info = (text, ex.precedence(node), own_cond, depth if node.children() else 0)
-            trivial = isinstance(node, (ex.Num, ex.Sym, ex.Time))
-            if not trivial and (self.uses[node] > 1 or depth > MAX_DEPTH):
-                name = self.fresh()
-                scope.lines.append(f"{name} = {text}")
-                info = (name, ex.ATOM_LEVEL, None, 0)
-            scope.known[node] = info
+            scope.known[node] = self._bind(node, info, scope)
         result = scope.get(root)
         assert result is not None
         return result
+
+    def _bind(self, node: ex.Expr, info: _Info, scope: _Scope) -> _Info:
+        """``info``, or a temporary holding it when ``node`` is shared or too deep."""
+        if info[3] == 0:
+            return info  # a leaf (name, number, time) or a temporary already
+        if self.uses[node] > 1 or info[3] > MAX_DEPTH:
+            name = self.fresh()
+            scope.lines.append(f"{name} = {info[0]}")
+            return (name, ex.ATOM_LEVEL, None, 0)
+        return info
 
     def piecewise(self, node: ex.Call, scope: _Scope) -> _Info:
         args = node.args

@@ -78,6 +78,8 @@ class Expr:
             return NotImplemented
         if type(self) is not type(other) or self._hash != other._hash:  # type: ignore[attr-defined]
             return False  # the common case in dict lookups: decided without a walk
+        if not self.children():
+            return self._label() == other._label()
         stack: list[tuple[Expr, Expr]] = [(self, other)]
         seen: set[tuple[int, int]] = set()
         while stack:
@@ -501,6 +503,7 @@ def postorder(roots: Iterable[Expr]) -> list[Expr]:
     out: list[Expr] = []
     seen: set[int] = set()
     stack: list[tuple[Expr, bool]] = [(r, False) for r in reversed(list(roots))]
+    push = stack.append
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -509,8 +512,14 @@ def postorder(roots: Iterable[Expr]) -> list[Expr]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((c, False) for c in reversed(node.children()) if id(c) not in seen)
+        kids = node.children()
+        if not kids:  # leaves: most nodes; no second visit needed
+            out.append(node)
+            continue
+        push((node, True))
+        for c in reversed(kids):
+            if id(c) not in seen:
+                push((c, False))
     return out
 
 
