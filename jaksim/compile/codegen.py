@@ -23,9 +23,10 @@ in a function (common-subexpression elimination, by structural equality; nested 
 as ``hill(hill(x, K, n), K, n)`` and their derivatives share subtrees, which would otherwise
 print exponentially long) and every expression nested deeper than :data:`MAX_DEPTH` (a
 5,000-term sum; CPython refuses too deeply nested source) is bound to a temporary ``c_<k>``.
-A ``piecewise`` with many branches, or whose branches need temporaries, becomes a flat
-sequence of ``if`` blocks guarded by a "done" flag, so only the selected branch is evaluated
-(as the inline ``a if c else b`` form does) and nesting does not grow with the branch count.
+A ``piecewise`` with many branches, or whose branches need temporaries, becomes an
+``if / elif / else`` chain (or, when a condition itself needs temporaries, a sequence of
+``if`` blocks guarded by a "done" flag), so only the selected branch is evaluated (as the
+inline ``a if c else b`` form does) and nesting does not grow with the branch count.
 Temporaries made inside a branch stay local to it.
 """
 
@@ -208,7 +209,17 @@ class _Linear:
             for _, ctext, _, value in reversed(branches):
                 tail = f"({value[0]} if {ctext} else {tail})"
             return (tail, ex.ATOM_LEVEL, None, depth)
-        name, flag = self.fresh(), self.fresh()
+        name = self.fresh()
+        if not any(b[0].lines for b in branches):
+            # conditions need no statements: one if / elif / else chain (flat source; every
+            # branch jumps to a single merge block, which numba's SSA pass handles)
+            for k, (_, ctext, vs, value) in enumerate(branches):
+                scope.lines.append(f"{'if' if k == 0 else 'elif'} {ctext}:")
+                scope.lines += _indent([*vs.lines, f"{name} = {value[0]}"])
+            scope.lines += ["else:", *_indent([*ds.lines, f"{name} = {default[0]}"])]
+            return (name, ex.ATOM_LEVEL, None, 0)
+        # a condition needs statements of its own: sequential blocks behind a "done" flag
+        flag = self.fresh()
         scope.lines += [f"{name} = math.nan", f"{flag} = False"]
         for k, (cs, ctext, vs, value) in enumerate(branches):
             block = [*cs.lines, f"if {ctext}:"]
