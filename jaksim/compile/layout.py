@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from jaksim.spec import expr as ex
 from jaksim.spec.errors import ModelError
+from jaksim.spec.graph import depth_first_order
 from jaksim.spec.model import Model
 
 __all__ = ["Layout", "build_layout", "computed_closure", "topo_order"]
@@ -103,23 +104,11 @@ def topo_order(definitions: dict[str, ex.Expr], *, what: str, file: str | None) 
     ModelError
         On a cycle, naming its members.
     """
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name) :] + [name]
-            raise ModelError(f"circular {what}: {' -> '.join(cycle)}", file=file)
-        state[name] = 1
-        for dep in sorted(definitions[name].symbols() & definitions.keys()):
-            visit(dep, [*path, name])
-        state[name] = 2
-        order.append(name)
-
-    for name in definitions:
-        visit(name, [])
+    order, cycle = depth_first_order(
+        definitions, lambda name: sorted(definitions[name].symbols() & definitions.keys())
+    )
+    if cycle is not None:
+        raise ModelError(f"circular {what}: {' -> '.join(cycle)}", file=file)
     return order
 
 
@@ -230,8 +219,10 @@ def build_layout(model: Model) -> Layout:
         context = f"reaction {r.id!r} rate"
         local = local_maps[r.id]
         rate = ex.rename(ex.parse(r.rate, context=context), local)
-        ex.check_symbols(rate, symbols | set(local.values()), context=context, file=file)
-        rate = ex.bind_constants(rate, symbols | set(local.values()))
+        # a copy of the symbol set per reaction would make this loop quadratic
+        known = symbols | set(local.values()) if local else symbols
+        ex.check_symbols(rate, known, context=context, file=file)
+        rate = ex.bind_constants(rate, known)
         if r.compartment is not None:
             if r.compartment not in comps:
                 raise ModelError(
@@ -362,8 +353,8 @@ def _rate_of_resolver(
         if depth > len(rates):
             raise ModelError("circular rateOf() references", file=file)
 
-        def visit(node: ex.Expr) -> ex.Expr:
-            node = ex.rebuild(node, visit)
+        def visit(node: ex.Expr, kids: tuple[ex.Expr, ...]) -> ex.Expr:
+            node = ex.with_children(node, kids)
             if not (isinstance(node, ex.Call) and node.fn == "rateOf"):
                 return node
             (arg,) = node.args
@@ -377,7 +368,7 @@ def _rate_of_resolver(
                 )
             return resolve(rates[arg.name], depth + 1) if arg.name in rates else ex.ZERO
 
-        return visit(e)
+        return ex.transform(e, visit)
 
     return resolve
 
@@ -416,8 +407,9 @@ def _add_dilution(
                 rate = ex.add(rate, ex.mul(ex.diff(inlined, d), dydt[state_index[d]]))
             volume_rate[c.id] = rate
     diluted = []
+    species = {s.id: s for s in model.species}  # get_species is a linear search
     for sid in reacting:
-        s = model.get_species(sid)
+        s = species[sid]
         if s.amount or s.compartment not in volume_rate or volume_rate[s.compartment] == ex.ZERO:
             continue
         i = state_index[sid]

@@ -24,7 +24,7 @@ printing in :mod:`jaksim.spec.expr_print`. Import everything from here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from jaksim.spec import expr_nodes as _nodes
@@ -53,11 +53,21 @@ from jaksim.spec.expr_nodes import (
     expand_macros,
     mul,
     neg,
+    postorder,
     power,
-    rebuild,
+    rebuild,  # noqa: F401 - public via expr_nodes.__all__
     sub,
+    transform,
+    with_children,
 )
-from jaksim.spec.expr_print import evaluate, to_python, to_text  # noqa: F401 - public API
+from jaksim.spec.expr_print import (  # noqa: F401 - public API
+    ATOM_LEVEL,
+    Printer,
+    evaluate,
+    precedence,
+    to_python,
+    to_text,
+)
 
 # the tree, builders and function table (expr_nodes) and evaluation/printing (expr_print)
 # are part of this module's public API
@@ -91,12 +101,6 @@ _INFIX = {  # operator -> (left binding power, right-operand binding power)
     "^": (8, 7), "**": (8, 7),  # right associative; right operand may be signed
 }  # fmt: skip
 _NOT_BP, _NEG_BP = 3, 7
-
-#: Deepest expression tree accepted. Every tree operation (diff, simplify, printing, code
-#: generation) recurses once per level; Python's default stack (1000 frames) overflows from
-#: about 450 levels, so deeper text is refused with an ExpressionError, not a RecursionError.
-MAX_DEPTH = 300
-
 
 class _Parser:
     def __init__(self, text: str):
@@ -138,13 +142,45 @@ class _Parser:
             self.fail(f"expected {value!r}, found {found}", pos)
 
     def parse(self) -> Expr:
+        """Pratt parsing with explicit operator and operand stacks (no recursion).
+
+        Frames on ``ops``: ``("bin", op, rbp)``: the right operand of an infix operator;
+        ``("pre", op, bp)``: the operand of ``-``, ``+`` or ``not``; ``("paren",)``;
+        ``("call", fn, pos, first_arg)``. An infix operator with left binding power ``lbp``
+        first completes every ``bin`` / ``pre`` frame whose (right) binding power is
+        ``>= lbp``, which is what the recursive formulation does when its loop stops.
+        Deeply nested parentheses and long operator chains therefore cost no Python stack.
+        """
         if self.peek()[0] == "end":
             self.fail("empty expression", 0)
-        expr = self.expression(0)
-        kind, val, pos = self.peek()
-        if kind != "end":
-            self.fail(f"unexpected {val!r}", pos)
-        return expr
+        operands: list[Expr] = []
+        ops: list[tuple] = []
+        while True:
+            if not self.operand(operands, ops):
+                continue  # a prefix operator, '(' or a call's '(': an operand still follows
+            while True:  # after an operand: infix operators, ')' and ','
+                op = self.infix_op()
+                if op is not None:
+                    self.reduce(operands, ops, _INFIX[op][0])
+                    self.next()
+                    ops.append(("bin", op, _INFIX[op][1]))
+                    break
+                self.reduce(operands, ops, 0)
+                kind, val, pos = self.peek()
+                if not ops:
+                    if kind != "end":
+                        self.fail(f"unexpected {val!r}", pos)
+                    return operands.pop()
+                frame = ops[-1]
+                if frame[0] == "call" and val == ",":
+                    self.next()
+                    break
+                self.expect(")")
+                ops.pop()
+                if frame[0] == "call":
+                    args = operands[frame[3] :]
+                    del operands[frame[3] :]
+                    operands.append(self.make_call(frame[1], args, frame[2]))
 
     def infix_op(self) -> str | None:
         kind, val, _ = self.peek()
@@ -152,66 +188,62 @@ class _Parser:
             return val
         return None
 
-    def expression(self, min_bp: int) -> Expr:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.fail(_too_deep(), self.peek()[2])
-        try:
-            return self._expression(min_bp)
-        finally:
-            self.depth -= 1
-
-    def _expression(self, min_bp: int) -> Expr:
-        left = self.prefix()
-        while (op := self.infix_op()) is not None and _INFIX[op][0] > min_bp:
-            self.next()
-            right = self.expression(_INFIX[op][1])
-            if op in ("and", "or"):
-                parts = left.args if isinstance(left, Logic) and left.op == op else (left,)
-                left = Logic(op, (*parts, right))
-            elif op in ("+", "-", "*", "/"):
-                left = BinOp(op, left, right)
-            elif op in ("^", "**"):
-                left = BinOp("^", left, right)
-            else:
-                left = Compare(op, left, right)
-        return left
-
-    def prefix(self) -> Expr:
+    def operand(self, operands: list[Expr], ops: list[tuple]) -> bool:
+        """Consume an operand (True) or the prefix operator / '(' before one (False)."""
         kind, val, pos = self.next()
         if kind == "num":
-            return Num(float(val))
+            operands.append(Num(float(val)))
+            return True
         if kind == "op" and val in ("-", "+"):
-            operand = self.expression(_NEG_BP)
-            return UnaryOp("-", operand) if val == "-" else operand
+            ops.append(("pre", val, _NEG_BP))
+            return False
         if kind == "op" and val == "(":
-            inner = self.expression(0)
-            self.expect(")")
-            return inner
+            ops.append(("paren",))
+            return False
         if kind == "name":
             if val == "not":
-                return UnaryOp("not", self.expression(_NOT_BP))
+                ops.append(("pre", "not", _NOT_BP))
+                return False
             if val in ("and", "or"):
                 self.fail(f"{val!r} needs a left operand", pos)
             if self.peek()[1] == "(" and self.peek()[0] == "op":
-                return self.call(val, pos)
-            return Time() if val in _TIME_NAMES else Sym(val)
+                if val not in FUNCTIONS or val == "factorial_d":
+                    known = [f for f in FUNCTIONS if f != "factorial_d"]
+                    self.fail(f"unknown function {val!r}{did_you_mean(val, known)}", pos)
+                self.next()
+                if self.peek()[1] == ")":
+                    self.next()
+                    operands.append(self.make_call(val, [], pos))
+                    return True
+                ops.append(("call", val, pos, len(operands)))
+                return False
+            operands.append(Time() if val in _TIME_NAMES else Sym(val))
+            return True
         found = "end of expression" if kind == "end" else repr(val)
         self.fail(f"expected a number, name or '(', found {found}", pos)
         raise AssertionError  # unreachable: fail raises
 
-    def call(self, fn: str, pos: int) -> Expr:
-        if fn not in FUNCTIONS or fn == "factorial_d":
-            known = [f for f in FUNCTIONS if f != "factorial_d"]
-            self.fail(f"unknown function {fn!r}{did_you_mean(fn, known)}", pos)
-        self.expect("(")
-        args: list[Expr] = []
-        if self.peek()[1] != ")":
-            args.append(self.expression(0))
-            while self.peek()[1] == ",":
-                self.next()
-                args.append(self.expression(0))
-        self.expect(")")
+    @staticmethod
+    def reduce(operands: list[Expr], ops: list[tuple], lbp: int) -> None:
+        """Complete the operator frames that end before an operator of binding power lbp."""
+        while ops and ops[-1][0] in ("bin", "pre") and ops[-1][2] >= lbp:
+            kind, op, _ = ops.pop()
+            right = operands.pop()
+            if kind == "pre":
+                operands.append(right if op == "+" else UnaryOp(op, right))
+                continue
+            left = operands.pop()
+            if op in ("and", "or"):
+                parts = left.args if isinstance(left, Logic) and left.op == op else (left,)
+                operands.append(Logic(op, (*parts, right)))
+            elif op in ("+", "-", "*", "/"):
+                operands.append(BinOp(op, left, right))
+            elif op in ("^", "**"):
+                operands.append(BinOp("^", left, right))
+            else:
+                operands.append(Compare(op, left, right))
+
+    def make_call(self, fn: str, args: list[Expr], pos: int) -> Expr:
         lo, hi = FUNCTIONS[fn].nargs
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = f"{lo}" if lo == hi else f"at least {lo}" if hi is None else f"{lo}-{hi}"
@@ -219,30 +251,10 @@ class _Parser:
         return Call(fn, tuple(args))
 
 
-def _too_deep() -> str:
-    return (
-        f"expression nested more than {MAX_DEPTH} levels deep (parentheses, operators or "
-        "terms of one long sum); split it into assignments"
-    )
-
-
-def _depth(expr: Expr) -> int:
-    """Depth of the tree, without recursion (the tree may be too deep to recurse)."""
-    deepest, stack = 0, [(expr, 1)]
-    while stack:
-        node, d = stack.pop()
-        deepest = max(deepest, d)
-        stack.extend((child, d + 1) for child in node.children())
-    return deepest
-
-
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str) -> Expr:
-    tree = _Parser(text).parse()
-    # a long left-associative chain (a + b + c + ...) is built by a loop, not by recursion
-    if _depth(tree) > MAX_DEPTH:
-        raise ExpressionError(f"{_too_deep()}\n    {text[:80]}{'...' if len(text) > 80 else ''}")
-    return tree
+    # the parser and every tree operation are iterative: any depth is accepted
+    return _Parser(text).parse()
 
 
 def parse(text: str, *, context: str = "") -> Expr:
@@ -278,7 +290,8 @@ def check_symbols(
 
     Unshadowed constants (``pi``, ``e``, ...) are always allowed.
     """
-    known_set = set(known)
+    # no copy of a set: checking every rate law of a big model against one set stays linear
+    known_set = known if isinstance(known, (set, frozenset)) else set(known)
     unknown = sorted(expr.symbols() - known_set - set(CONSTANTS))
     if unknown:
         name = unknown[0]
@@ -295,9 +308,13 @@ def check_symbols(
 # ------------------------------------------------------------------------------------------
 def substitute(expr: Expr, mapping: Mapping[str, Expr]) -> Expr:
     """Replace symbols by expressions (one pass; the replacements are not substituted again)."""
-    if isinstance(expr, Sym):
-        return mapping.get(expr.name, expr)
-    return rebuild(expr, lambda e: substitute(e, mapping))
+
+    def replace(node: Expr, kids: tuple[Expr, ...]) -> Expr:
+        if isinstance(node, Sym):
+            return mapping.get(node.name, node)
+        return with_children(node, kids)
+
+    return transform(expr, replace)
 
 
 def rename(expr: Expr, mapping: Mapping[str, str]) -> Expr:
@@ -307,13 +324,17 @@ def rename(expr: Expr, mapping: Mapping[str, str]) -> Expr:
 
 def bind_constants(expr: Expr, shadowed: Iterable[str] = ()) -> Expr:
     """Replace constant names (``pi``, ``e``, ``inf``...) by numbers unless in ``shadowed``."""
-    names = set(shadowed)
+    names = shadowed if isinstance(shadowed, (set, frozenset)) else set(shadowed)
     return substitute(expr, {k: Num(v) for k, v in CONSTANTS.items() if k not in names})
 
 
 def simplify(expr: Expr) -> Expr:
     """Local algebraic simplification: constant folding, ``0*x``, ``1*x``, ``x+0``, ``x^1``..."""
-    expr = rebuild(expr, simplify)
+    return transform(expr, _simplify_node)
+
+
+def _simplify_node(expr: Expr, kids: tuple[Expr, ...]) -> Expr:
+    expr = with_children(expr, kids)
     if isinstance(expr, BinOp):
         build = {"+": add, "-": sub, "*": mul, "/": div, "^": power}[expr.op]
         return build(expr.left, expr.right)
@@ -349,25 +370,51 @@ _TIME_SYMBOL = "$time"  # '$' cannot occur in a parsed identifier
 
 
 def _swap_time(e: Expr, *, to_symbol: bool) -> Expr:
-    if to_symbol and isinstance(e, Time):
-        return Sym(_TIME_SYMBOL)
-    if not to_symbol and e == Sym(_TIME_SYMBOL):
-        return Time()
-    return rebuild(e, lambda c: _swap_time(c, to_symbol=to_symbol))
+    time_symbol = Sym(_TIME_SYMBOL)
+
+    def swap(node: Expr, kids: tuple[Expr, ...]) -> Expr:
+        if to_symbol and isinstance(node, Time):
+            return time_symbol
+        if not to_symbol and isinstance(node, Sym) and node.name == _TIME_SYMBOL:
+            return Time()
+        return with_children(node, kids)
+
+    return transform(e, swap)
 
 
-def _diff(e: Expr, var: str) -> Expr:
-    if var not in e.symbols():
-        return ZERO
+def _diff(root: Expr, var: str) -> Expr:
+    """Derivative of a macro-free tree: one bottom-up pass over the nodes that contain
+    ``var`` (iterative, each shared node differentiated once; derivatives share the
+    original subtrees)."""
+    order = postorder((root,))
+    has_var: set[int] = set()
+    for node in order:
+        if (isinstance(node, Sym) and node.name == var) or any(
+            id(c) in has_var for c in node.children()
+        ):
+            has_var.add(id(node))
+    d: dict[int, Expr] = {}
+
+    def dv(node: Expr) -> Expr:
+        return d.get(id(node), ZERO)
+
+    for e in order:
+        if id(e) in has_var:
+            d[id(e)] = _diff_node(e, var, dv)
+    return dv(root)
+
+
+def _diff_node(e: Expr, var: str, dv: Callable[[Expr], Expr]) -> Expr:
+    """``d e / d var`` given the derivatives ``dv(child)`` of its children."""
     if isinstance(e, Sym):
         return ONE
     if isinstance(e, UnaryOp):
-        return neg(_diff(e.operand, var)) if e.op == "-" else ZERO
+        return neg(dv(e.operand)) if e.op == "-" else ZERO
     if isinstance(e, (Compare, Logic)):
         return ZERO
     if isinstance(e, BinOp):
         a, b = e.left, e.right
-        da, db = _diff(a, var), _diff(b, var)
+        da, db = dv(a), dv(b)
         if e.op == "+":
             return add(da, db)
         if e.op == "-":
@@ -383,20 +430,18 @@ def _diff(e: Expr, var: str) -> Expr:
         return mul(e, add(mul(db, call("log", a)), div(mul(b, da), a)))
     assert isinstance(e, Call)
     if e.fn == "piecewise":
-        return call(
-            "piecewise",
-            *(_diff(a, var) if i % 2 == 0 else a for i, a in enumerate(e.args)),
-        )
+        return call("piecewise", *(dv(a) if i % 2 == 0 else a for i, a in enumerate(e.args)))
     if e.fn in ("min", "max"):
         if len(e.args) == 1:
-            return _diff(e.args[0], var)
+            return dv(e.args[0])
         first, rest = e.args[0], call(e.fn, *e.args[1:])
         cmp = "<=" if e.fn == "min" else ">="
-        return call("piecewise", _diff(first, var), Compare(cmp, first, rest), _diff(rest, var))
+        # ``rest`` is a new node: differentiate it on its own (depth = number of arguments)
+        return call("piecewise", dv(first), Compare(cmp, first, rest), _diff(rest, var))
     spec = FUNCTIONS[e.fn]
     if spec.python is None:  # rateOf: only the compiler can resolve it
         raise ExpressionError(f"cannot differentiate {e.fn}() in '{to_text(e)}'")
     (u,) = e.args
     if spec.derivative is None:  # floor, ceil: piecewise constant
         return ZERO
-    return mul(spec.derivative(u), _diff(u, var))
+    return mul(spec.derivative(u), dv(u))

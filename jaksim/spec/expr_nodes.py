@@ -9,8 +9,8 @@ holds the data: the frozen node classes, the constructors that simplify while bu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 __all__ = [
     "Expr",
@@ -36,6 +36,9 @@ __all__ = [
     "call",
     "rebuild",
     "expand_macros",
+    "postorder",
+    "with_children",
+    "transform",
 ]
 
 
@@ -43,11 +46,60 @@ __all__ = [
 # Tree
 # ------------------------------------------------------------------------------------------
 class Expr:
-    """Base class of expression nodes (immutable, hashable, compared structurally)."""
+    """Base class of expression nodes (immutable, hashable, compared structurally).
+
+    Trees may be deep (a 5,000-term sum is a 5,000-level chain of ``+``) and may share
+    subtrees (macro expansion and differentiation reuse nodes, so a tree can be a DAG whose
+    unfolded size is exponential). Hence every node caches its hash, computed from its
+    children's cached hashes when it is built, and equality, :meth:`symbols` and the
+    traversal helpers below are iterative and visit each shared node once.
+    """
 
     __slots__ = ()
 
     def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    def _label(self) -> tuple:
+        """The node's own data besides its children (compared by ``==``)."""
+        return ()
+
+    def _set_hash(self) -> None:
+        parts = (type(self).__name__, self._label(), *(c._hash for c in self.children()))
+        object.__setattr__(self, "_hash", hash(parts))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Expr):
+            return NotImplemented
+        if type(self) is not type(other) or self._hash != other._hash:  # type: ignore[attr-defined]
+            return False  # the common case in dict lookups: decided without a walk
+        if not self.children():
+            return self._label() == other._label()
+        stack: list[tuple[Expr, Expr]] = [(self, other)]
+        seen: set[tuple[int, int]] = set()
+        while stack:
+            a, b = stack.pop()
+            if a is b or (id(a), id(b)) in seen:
+                continue
+            seen.add((id(a), id(b)))
+            if type(a) is not type(b) or a._hash != b._hash or a._label() != b._label():  # type: ignore[attr-defined]
+                return False
+            ca, cb = a.children(), b.children()
+            if len(ca) != len(cb):
+                return False
+            stack.extend(zip(ca, cb, strict=True))
+        return True
+
+    def __reduce__(self) -> tuple:
+        # rebuilt through __init__ in the receiving process: string hashes are per process
+        return (type(self), (*self._label_init(),))
+
+    def _label_init(self) -> tuple:
         return ()
 
     def symbols(self) -> frozenset[str]:
@@ -56,24 +108,11 @@ class Expr:
         Constant names (``pi``, ``e``, ...) are included when not yet bound by
         :func:`bind_constants`, because a model symbol of that name shadows the constant.
         """
-        out: set[str] = set()
-        stack: list[Expr] = [self]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Sym):
-                out.add(node.name)
-            stack.extend(node.children())
-        return frozenset(out)
+        return frozenset(n.name for n in postorder((self,)) if isinstance(n, Sym))
 
     def uses_time(self) -> bool:
         """Whether time (``t``/``time``) occurs in the expression."""
-        stack: list[Expr] = [self]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Time):
-                return True
-            stack.extend(node.children())
-        return False
+        return any(isinstance(n, Time) for n in postorder((self,)))
 
     def __str__(self) -> str:
         from jaksim.spec.expr_print import to_text  # printing lives in its own module
@@ -81,66 +120,146 @@ class Expr:
         return to_text(self)
 
 
-@dataclass(frozen=True, slots=True)
+_NODE = dict(frozen=True, slots=True, eq=False)  # equality and hash: see Expr
+
+
+def _hash_field() -> int:
+    return field(init=False, repr=False, compare=False)  # type: ignore[return-value]
+
+
+@dataclass(**_NODE)
 class Num(Expr):
     value: float
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
+
+    def _label(self) -> tuple:
+        return (self.value,)
+
+    _label_init = _label
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(**_NODE)
 class Sym(Expr):
     name: str
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
+
+    def _label(self) -> tuple:
+        return (self.name,)
+
+    _label_init = _label
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(**_NODE)
 class Time(Expr):
     """The current simulation time (``t`` or ``time`` in text)."""
 
+    _hash: int = _hash_field()
 
-@dataclass(frozen=True, slots=True)
+    def __post_init__(self) -> None:
+        self._set_hash()
+
+
+@dataclass(**_NODE)
 class Call(Expr):
     fn: str
     args: tuple[Expr, ...]
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
 
     def children(self) -> tuple[Expr, ...]:
         return self.args
 
+    def _label(self) -> tuple:
+        return (self.fn,)
 
-@dataclass(frozen=True, slots=True)
+    def _label_init(self) -> tuple:
+        return (self.fn, self.args)
+
+
+@dataclass(**_NODE)
 class BinOp(Expr):
     op: str  # one of + - * / ^
     left: Expr
     right: Expr
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.left, self.right)
 
+    def _label(self) -> tuple:
+        return (self.op,)
 
-@dataclass(frozen=True, slots=True)
+    def _label_init(self) -> tuple:
+        return (self.op, self.left, self.right)
+
+
+@dataclass(**_NODE)
 class UnaryOp(Expr):
     op: str  # "-" or "not"
     operand: Expr
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.operand,)
 
+    def _label(self) -> tuple:
+        return (self.op,)
 
-@dataclass(frozen=True, slots=True)
+    def _label_init(self) -> tuple:
+        return (self.op, self.operand)
+
+
+@dataclass(**_NODE)
 class Compare(Expr):
     op: str  # one of < <= > >= == !=
     left: Expr
     right: Expr
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.left, self.right)
 
+    def _label(self) -> tuple:
+        return (self.op,)
 
-@dataclass(frozen=True, slots=True)
+    def _label_init(self) -> tuple:
+        return (self.op, self.left, self.right)
+
+
+@dataclass(**_NODE)
 class Logic(Expr):
     op: str  # "and" or "or"
     args: tuple[Expr, ...]
+    _hash: int = _hash_field()
+
+    def __post_init__(self) -> None:
+        self._set_hash()
 
     def children(self) -> tuple[Expr, ...]:
         return self.args
+
+    def _label(self) -> tuple:
+        return (self.op,)
+
+    def _label_init(self) -> tuple:
+        return (self.op, self.args)
 
 
 ZERO, ONE = Num(0.0), Num(1.0)
@@ -375,24 +494,80 @@ def _truth(e: Expr) -> Expr:
 # ------------------------------------------------------------------------------------------
 # Generic traversal
 # ------------------------------------------------------------------------------------------
+def postorder(roots: Iterable[Expr]) -> list[Expr]:
+    """Every distinct node (by identity) under ``roots``, children before their parents.
+
+    Iterative: deep trees do not hit the recursion limit, and a node shared by several
+    parents (a DAG) is listed once.
+    """
+    out: list[Expr] = []
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(r, False) for r in reversed(list(roots))]
+    push = stack.append
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            out.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        kids = node.children()
+        if not kids:  # leaves: most nodes; no second visit needed
+            out.append(node)
+            continue
+        push((node, True))
+        for c in reversed(kids):
+            if id(c) not in seen:
+                push((c, False))
+    return out
+
+
+def with_children(expr: Expr, kids: tuple[Expr, ...]) -> Expr:
+    """``expr`` with its children replaced by ``kids`` (itself when they are the same
+    objects, which keeps shared subtrees shared; no simplification)."""
+    old = expr.children()
+    if len(old) == len(kids) and all(a is b for a, b in zip(old, kids, strict=True)):
+        return expr
+    if isinstance(expr, Call):
+        return Call(expr.fn, kids)
+    if isinstance(expr, BinOp):
+        return BinOp(expr.op, kids[0], kids[1])
+    if isinstance(expr, UnaryOp):
+        return UnaryOp(expr.op, kids[0])
+    if isinstance(expr, Compare):
+        return Compare(expr.op, kids[0], kids[1])
+    if isinstance(expr, Logic):
+        return Logic(expr.op, kids)
+    return expr
+
+
+def transform(expr: Expr, fn: Callable[[Expr, tuple[Expr, ...]], Expr]) -> Expr:
+    """Bottom-up rewrite: ``fn(node, new_children)`` for every node, children first.
+
+    Iterative and memoised by node identity (each shared node is rewritten once), so it
+    works on deep trees and stays linear on DAGs.
+    """
+    memo: dict[int, Expr] = {}
+    for node in postorder((expr,)):
+        memo[id(node)] = fn(node, tuple(memo[id(c)] for c in node.children()))
+    return memo[id(expr)]
+
+
 def rebuild(expr: Expr, f: Callable[[Expr], Expr]) -> Expr:
     """Apply ``f`` to every child of ``expr`` and reassemble the node (no simplification)."""
-    if isinstance(expr, Call):
-        return Call(expr.fn, tuple(f(a) for a in expr.args))
-    if isinstance(expr, BinOp):
-        return BinOp(expr.op, f(expr.left), f(expr.right))
-    if isinstance(expr, UnaryOp):
-        return UnaryOp(expr.op, f(expr.operand))
-    if isinstance(expr, Compare):
-        return Compare(expr.op, f(expr.left), f(expr.right))
-    if isinstance(expr, Logic):
-        return Logic(expr.op, tuple(f(a) for a in expr.args))
-    return expr
+    return with_children(expr, tuple(f(c) for c in expr.children()))
 
 
 def expand_macros(expr: Expr) -> Expr:
     """Rewrite macro functions (hill, mm, pow, sec, ...) into core functions and operators."""
-    expr = rebuild(expr, expand_macros)
-    if isinstance(expr, Call) and FUNCTIONS[expr.fn].expand is not None:
-        return expand_macros(FUNCTIONS[expr.fn].expand(*expr.args))
-    return expr
+
+    def expand(node: Expr, kids: tuple[Expr, ...]) -> Expr:
+        node = with_children(node, kids)
+        while isinstance(node, Call) and FUNCTIONS[node.fn].expand is not None:
+            # the arguments are expanded already; a macro's own body uses core functions
+            # only (``ln`` -> ``log``), except that it may produce another macro call
+            node = FUNCTIONS[node.fn].expand(*node.args)  # type: ignore[misc]
+        return node
+
+    return transform(expr, expand)

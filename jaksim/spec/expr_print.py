@@ -21,9 +21,11 @@ from jaksim.spec.expr_nodes import (
     Sym,
     Time,
     UnaryOp,
+    expand_macros,
+    postorder,
 )
 
-__all__ = ["evaluate", "to_text", "to_python"]
+__all__ = ["evaluate", "to_text", "to_python", "Printer", "precedence", "ATOM_LEVEL"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -68,14 +70,45 @@ def evaluate(expr: Expr, env: Mapping[str, float], t: float = 0.0) -> float:
     """Evaluate ``expr`` by walking the tree (pure Python; for tests and initial values).
 
     Symbols are looked up in ``env`` first, then in :data:`CONSTANTS`. Division by zero and
-    invalid powers follow IEEE (inf / nan) like the compiled kernels.
+    invalid powers follow IEEE (inf / nan) like the compiled kernels. ``piecewise`` and
+    ``and`` / ``or`` evaluate their arguments lazily, left to right. The walk is iterative
+    (deep trees) and evaluates a shared node once.
 
     Raises
     ------
     ExpressionError
         If a symbol is neither in ``env`` nor a constant.
     """
-    ev = lambda e: evaluate(e, env, t)  # noqa: E731
+    memo: dict[int, float] = {}
+
+    def value(root: Expr) -> float:
+        if id(root) in memo:
+            return memo[id(root)]
+        stack: list[tuple[Expr, bool]] = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if id(node) in memo:
+                continue
+            lazy = isinstance(node, Logic) or (isinstance(node, Call) and node.fn == "piecewise")
+            if not ready and not lazy and node.children():
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children() if id(c) not in memo)
+                continue
+            memo[id(node)] = _eval_node(node, [memo.get(id(c), 0.0) for c in node.children()],
+                                        value, env, t)  # fmt: skip
+        return memo[id(root)]
+
+    return value(expr)
+
+
+def _eval_node(
+    expr: Expr,
+    kids: list[float],
+    value: Callable[[Expr], float],
+    env: Mapping[str, float],
+    t: float,
+) -> float:
+    """Value of one node from its children's values (``kids``; lazy nodes call ``value``)."""
     if isinstance(expr, Num):
         return expr.value
     if isinstance(expr, Sym):
@@ -87,28 +120,31 @@ def evaluate(expr: Expr, env: Mapping[str, float], t: float = 0.0) -> float:
     if isinstance(expr, Time):
         return float(t)
     if isinstance(expr, BinOp):
-        return _BIN_EVAL[expr.op](ev(expr.left), ev(expr.right))
+        return _BIN_EVAL[expr.op](kids[0], kids[1])
     if isinstance(expr, UnaryOp):
-        return -ev(expr.operand) if expr.op == "-" else float(ev(expr.operand) == 0.0)
+        return -kids[0] if expr.op == "-" else float(kids[0] == 0.0)
     if isinstance(expr, Compare):
-        return float(_CMP_EVAL[expr.op](ev(expr.left), ev(expr.right)))
+        return float(_CMP_EVAL[expr.op](kids[0], kids[1]))
     if isinstance(expr, Logic):
-        truth = (ev(a) != 0.0 for a in expr.args)
+        truth = (value(a) != 0.0 for a in expr.args)
         return float(all(truth) if expr.op == "and" else any(truth))
     assert isinstance(expr, Call)
     if expr.fn == "piecewise":
         args = expr.args
         for i in range(0, len(args) - 1, 2):
-            if ev(args[i + 1]) != 0.0:
-                return ev(args[i])
-        return ev(args[-1]) if len(args) % 2 == 1 else math.nan
+            if value(args[i + 1]) != 0.0:
+                return value(args[i])
+        return value(args[-1]) if len(args) % 2 == 1 else math.nan
     spec = FUNCTIONS[expr.fn]
     if spec.expand is not None:
-        return ev(spec.expand(*expr.args))
+        # the macro body over placeholders, evaluated with the argument values
+        names = [f"$arg{k}" for k in range(len(kids))]
+        body = spec.expand(*(Sym(n) for n in names))
+        return evaluate(body, dict(zip(names, kids, strict=True)), t)
     if spec.evaluate is None:
         raise ExpressionError(f"function {expr.fn!r} cannot be evaluated")
     try:
-        return float(spec.evaluate(*(ev(a) for a in expr.args)))
+        return float(spec.evaluate(*kids))
     except (ValueError, ZeroDivisionError):
         return math.nan
     except OverflowError:
@@ -118,6 +154,12 @@ def evaluate(expr: Expr, env: Mapping[str, float], t: float = 0.0) -> float:
 # Precedence levels used when printing; a child is parenthesised when its level is lower.
 _LEVEL = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7, "^": 8}
 _ATOM = 9
+ATOM_LEVEL = _ATOM  # precedence of names, numbers and calls: never parenthesised
+
+
+def precedence(e: Expr) -> int:
+    """Printing precedence level of ``e`` (a child of lower level than needed gets parentheses)."""
+    return _level(e)
 
 
 def _level(e: Expr) -> int:
@@ -149,18 +191,51 @@ def _format_num(v: float, python: bool) -> str:
     return repr(float(v))
 
 
-class _Printer:
-    """Prints jaksim text (``python=False``) or Python/numba source (``python=True``)."""
+class Printer:
+    """Prints jaksim text (``python=False``) or Python/numba source (``python=True``).
+
+    Bottom-up and iterative: :meth:`node` formats one node from the texts of its children,
+    so deep trees print without recursion and each shared node is formatted once. The code
+    generator reuses :meth:`node` / :meth:`node_cond` with children replaced by temporaries.
+    """
 
     def __init__(self, python: bool, name_of: Callable[[str], str] | None = None):
         self.python = python
         self.name_of = name_of
 
-    def wrap(self, e: Expr, min_level: int) -> str:
-        text = self.value(e)
-        return f"({text})" if _level(e) < min_level else text
+    def render(self, root: Expr) -> str:
+        if self.python:
+            root = expand_macros(root)
+        text: dict[int, str] = {}
+        conds: dict[int, str] = {}
 
-    def value(self, e: Expr) -> str:
+        def txt(c: Expr) -> str:
+            return text[id(c)]
+
+        def cond(c: Expr) -> str:
+            return conds.get(id(c)) or f"({text[id(c)]} != 0.0)"
+
+        for e in postorder((root,)):
+            if self.python:
+                c = self.node_cond(e, txt, cond)
+                if c is not None:
+                    conds[id(e)] = c
+            text[id(e)] = self.node(e, txt, cond, _level)
+        return text[id(root)]
+
+    def node(
+        self,
+        e: Expr,
+        txt: Callable[[Expr], str],
+        cond: Callable[[Expr], str],
+        level: Callable[[Expr], int],
+    ) -> str:
+        """Text of ``e`` given its children's texts ``txt(c)``, conditions ``cond(c)`` (Python
+        only) and precedence levels ``level(c)``."""
+
+        def wrap(c: Expr, min_level: int) -> str:
+            return f"({txt(c)})" if level(c) < min_level else txt(c)
+
         if isinstance(e, Num):
             return _format_num(e.value, self.python)
         if isinstance(e, Sym):
@@ -171,56 +246,53 @@ class _Printer:
             lvl = _LEVEL[e.op]
             if e.op == "^":  # right associative: parenthesise the left operand at equal level
                 op = "**" if self.python else "^"
-                return f"{self.wrap(e.left, lvl + 1)}{op}{self.wrap(e.right, _LEVEL['neg'])}"
-            return f"{self.wrap(e.left, lvl)} {e.op} {self.wrap(e.right, lvl + 1)}"
+                return f"{wrap(e.left, lvl + 1)}{op}{wrap(e.right, _LEVEL['neg'])}"
+            return f"{wrap(e.left, lvl)} {e.op} {wrap(e.right, lvl + 1)}"
         if isinstance(e, UnaryOp) and e.op == "-":
-            return f"-{self.wrap(e.operand, _LEVEL['neg'])}"
+            return f"-{wrap(e.operand, _LEVEL['neg'])}"
         if self.python and isinstance(e, (Compare, Logic, UnaryOp)):
-            return f"(1.0 if {self.cond(e)} else 0.0)"
+            return f"(1.0 if {cond(e)} else 0.0)"
         if isinstance(e, UnaryOp):
-            return f"not {self.wrap(e.operand, _LEVEL['not'])}"
+            return f"not {wrap(e.operand, _LEVEL['not'])}"
         if isinstance(e, Compare):
             lvl = _LEVEL["cmp"]
-            return f"{self.wrap(e.left, lvl + 1)} {e.op} {self.wrap(e.right, lvl + 1)}"
+            return f"{wrap(e.left, lvl + 1)} {e.op} {wrap(e.right, lvl + 1)}"
         if isinstance(e, Logic):
             lvl = _LEVEL[e.op]
-            return f" {e.op} ".join(self.wrap(a, lvl + 1) for a in e.args)
+            return f" {e.op} ".join(wrap(a, lvl + 1) for a in e.args)
         assert isinstance(e, Call)
         if not self.python:
-            return f"{e.fn}({', '.join(self.value(a) for a in e.args)})"
-        return self.call(e)
-
-    def cond(self, e: Expr) -> str:
-        """Python boolean source for a condition."""
-        if isinstance(e, Compare):
-            return f"({self.value(e.left)} {e.op} {self.value(e.right)})"
-        if isinstance(e, Logic):
-            return "(" + f" {e.op} ".join(self.cond(a) for a in e.args) + ")"
-        if isinstance(e, UnaryOp) and e.op == "not":
-            return f"(not {self.cond(e.operand)})"
-        return f"({self.value(e)} != 0.0)"
-
-    def call(self, e: Call) -> str:
+            return f"{e.fn}({', '.join(txt(a) for a in e.args)})"
         if e.fn == "piecewise":
             args = e.args
-            tail = self.value(args[-1]) if len(args) % 2 == 1 else "math.nan"
+            tail = txt(args[-1]) if len(args) % 2 == 1 else "math.nan"
             for i in range(len(args) - 2 - len(args) % 2, -1, -2):
-                tail = f"({self.value(args[i])} if {self.cond(args[i + 1])} else {tail})"
+                tail = f"({txt(args[i])} if {cond(args[i + 1])} else {tail})"
             return tail
         spec = FUNCTIONS[e.fn]
-        if spec.expand is not None:
-            return self.value(spec.expand(*e.args))
-        if spec.python is None:
+        if spec.python is None or spec.expand is not None:  # macros are expanded first
             raise ExpressionError(f"function {e.fn!r} has no compiled form")
-        parts = [self.value(a) for a in e.args]
+        parts = [txt(a) for a in e.args]
         if e.fn in ("min", "max") and len(parts) == 1:
             return parts[0]
         return spec.python.format(*parts, args=", ".join(parts))
 
+    def node_cond(
+        self, e: Expr, txt: Callable[[Expr], str], cond: Callable[[Expr], str]
+    ) -> str | None:
+        """Python boolean source of a comparison / logic / ``not`` node (None otherwise)."""
+        if isinstance(e, Compare):
+            return f"({txt(e.left)} {e.op} {txt(e.right)})"
+        if isinstance(e, Logic):
+            return "(" + f" {e.op} ".join(cond(a) for a in e.args) + ")"
+        if isinstance(e, UnaryOp) and e.op == "not":
+            return f"(not {cond(e.operand)})"
+        return None
+
 
 def to_text(expr: Expr) -> str:
     """Print ``expr`` in jaksim syntax; ``parse(to_text(e)) == e`` for parsed trees."""
-    return _Printer(python=False).value(expr)
+    return Printer(python=False).render(expr)
 
 
 def to_python(expr: Expr, name_of: Callable[[str], str]) -> str:
@@ -233,4 +305,4 @@ def to_python(expr: Expr, name_of: Callable[[str], str]) -> str:
     name_of : callable
         Maps a symbol name to its source text, e.g. ``"k1" -> "p[3]"``. Time prints as ``t``.
     """
-    return _Printer(python=True, name_of=name_of).value(expr)
+    return Printer(python=True, name_of=name_of).render(expr)

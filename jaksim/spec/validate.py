@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from .errors import ExpressionError, JaksimError, ModelError, UnitError, did_you_mean
 from .expr import Expr, check_symbols, parse
+from .graph import depth_first_order
 from .model import Model
 from .units import parse_unit
 
@@ -265,20 +266,6 @@ def _check_rules(model: Model, c: _Collector) -> None:
 
 def _check_cycles(deps: dict[str, set[str]], c: _Collector) -> None:
     """Report the first cycle among assignments (each rule reads the others' current values)."""
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-
-    def visit(node: str, path: list[str]) -> bool:
-        state[node] = 1
-        for nxt in sorted(deps.get(node, ())):
-            if state.get(nxt) == 1:
-                cycle = [*path[path.index(nxt) :], nxt]
-                c.add(f"assignment cycle: {' -> '.join(cycle)}", f"assignment {nxt!r}")
-                return True
-            if state.get(nxt) is None and visit(nxt, [*path, nxt]):
-                return True
-        state[node] = 2
-        return False
-
-    for node in sorted(deps):
-        if state.get(node) is None and visit(node, [node]):
-            return
+    _, cycle = depth_first_order(sorted(deps), lambda node: sorted(deps.get(node, ())))
+    if cycle is not None:
+        c.add(f"assignment cycle: {' -> '.join(cycle)}", f"assignment {cycle[-1]!r}")
