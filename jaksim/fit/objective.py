@@ -352,6 +352,10 @@ class PetabObjective:
         P_sim = np.repeat(self.c_p0[None, :], m, axis=0)
         failed = 0
         aug_pidx = {p: i for i, p in enumerate(aug.param_ids)}
+        # Direction length |p_k| (dx/dlog p): sensitivities then have the magnitude of the
+        # states, so one absolute tolerance suits both (unscaled dx/dp of a slow rate can be
+        # 1e7 times the state and defeats the first-step heuristic at atol 1e-12).
+        weight = {k: (abs(vals[self.ids[k]]) or 1.0) for k in self.dynamic}
         aug_p0 = np.asarray(aug.p0, dtype=float)
         for (preeq, ch_p_keys, ch_y_keys, y_keys), idx in self.groups.items():
             runs = [(i, k) for i in idx for k in (self.touch[i] or [None])]
@@ -365,18 +369,19 @@ class PetabObjective:
             for r, (i, k) in enumerate(runs):
                 mm = self.members[i]
                 theta_id = self.ids[k] if k is not None else None
+                w = weight[k] if k is not None else 0.0
                 for slot, tok in mm.p_tok.items():
                     pid = self.param_ids[slot]
                     P[r, aug_pidx[pid]] = self._resolve(tok, vals)
                     if tok == theta_id:
-                        P[r, aug_pidx[dir_id(pid)]] = 1.0
+                        P[r, aug_pidx[dir_id(pid)]] = w
                 for s in y_keys:
                     initial[s][r] = self._resolve(mm.y_tok[s], vals)
-                    initial[sens_id(s)][r] = 1.0 if mm.y_tok[s] == theta_id else 0.0
+                    initial[sens_id(s)][r] = w if mm.y_tok[s] == theta_id else 0.0
                 for key in ch_vals:
                     tok = mm.ch_p[key] if key in mm.ch_p else mm.ch_y[key]
                     ch_vals[key][r] = self._resolve(tok, vals)
-                    ch_dirs[key][r] = 1.0 if tok == theta_id else 0.0
+                    ch_dirs[key][r] = w if tok == theta_id else 0.0
             changes = []
             for key in ch_p_keys:
                 changes += [Change(self.t0, key, "set", ch_vals[key]),
@@ -394,7 +399,7 @@ class PetabObjective:
             for r, (i, k) in enumerate(runs):
                 values[i] = res.values[r, :, :n_out]
                 if k is not None:
-                    S[i, dyn_pos[k]] = res.values[r, :, n_out:]
+                    S[i, dyn_pos[k]] = res.values[r, :, n_out:] / weight[k]
             for r, (i, _k) in enumerate(runs):
                 mm = self.members[i]
                 for slot, tok in mm.p_tok.items():
