@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "jaksim.cli.experiment_cmds",  # check, run, plot
     "jaksim.cli.pharmacology_cmds",  # demo, drugs
     "jaksim.cli.sbml_cmds",  # import-sbml, export-sbml, sbml-suite
+    "jaksim.cli.fit_cmds",  # fit, profile
 )
 
 

@@ -241,7 +241,7 @@ class PetabObjective:
                         raise PetabError(
                             f"{len(bad)} measurement(s) of {oid} give fewer than {k} "
                             f"{col} (needed for {sym}); an empty field can be given a value "
-                            "with missing_placeholders=", file=str(prob.path),
+                            "with missing_placeholders= (CLI: --missing-placeholders)", file=str(prob.path),
                             field=f"measurement row {int(rows[bad[0]])}")  # fmt: skip
                     tokens[sym] = [lst[k - 1] if lst else self.missing_placeholders
                                    for lst in lists]
@@ -400,7 +400,7 @@ class PetabObjective:
                 values[i] = res.values[r, :, :n_out]
                 if k is not None:
                     S[i, dyn_pos[k]] = res.values[r, :, n_out:] / weight[k]
-            for r, (i, _k) in enumerate(runs):
+            for i in idx:
                 mm = self.members[i]
                 for slot, tok in mm.p_tok.items():
                     P_sim[i, slot] = self._resolve(tok, vals)
@@ -431,7 +431,6 @@ class PetabObjective:
         nllh = 0.0
         out_col = {s: j for j, s in enumerate(self.outputs)}
         pcol = {p: j for j, p in enumerate(self.param_ids)}
-        dyn_pos = {k: j for j, k in enumerate(self.dynamic)}
         for b in self.blocks:
             n = b.rows.size
             env: dict[str, np.ndarray | float] = {}
@@ -450,8 +449,7 @@ class PetabObjective:
                     env[sym] = values[b.member, b.tidx, out_col[sym]]
                     if gradient:
                         d = np.zeros((n, self.n_theta))
-                        for j, k in enumerate(self.dynamic):
-                            d[:, k] = S[b.member, dyn_pos[k], b.tidx, out_col[sym]]
+                        d[:, self.dynamic] = S[b.member, :, b.tidx, out_col[sym]]
                         denv[sym] = d
                 elif sym in pcol:
                     env[sym] = P_sim[b.member, pcol[sym]]

@@ -254,7 +254,8 @@ def load_petab(yaml_path: str | Path) -> PetabProblem:
     bad_scale = sorted(set(par["parameterScale"]) - set(SCALES))
     if bad_scale:
         unsupported.append(f"parameterScale {', '.join(bad_scale)}")
-    no_nominal = [p for p in par.index[~par["estimate"]] if not np.isfinite(par.at[p, "nominalValue"])]
+    no_nominal = [p for p in par.index[~par["estimate"]]
+                  if not np.isfinite(par.at[p, "nominalValue"])]
     if no_nominal:
         raise PetabError(f"fixed parameters without nominalValue: {', '.join(no_nominal)}",
                          file=str(par_path))  # fmt: skip
@@ -319,9 +320,10 @@ def load_petab(yaml_path: str | Path) -> PetabProblem:
         if col not in meas.columns:
             meas[col] = ""
     meas["measurement"] = pd.to_numeric(meas["measurement"], errors="coerce")
-    meas["time"] = pd.to_numeric(meas["time"].replace("inf", "inf"), errors="coerce")
-    if np.isinf(meas["time"]).any():
-        unsupported.append(f"steady-state measurements (time inf, {int(np.isinf(meas['time']).sum())} rows)")
+    meas["time"] = pd.to_numeric(meas["time"], errors="coerce")
+    n_inf = int(np.isinf(meas["time"]).sum())
+    if n_inf:
+        unsupported.append(f"steady-state measurements (time inf, {n_inf} rows)")
     if meas["measurement"].isna().any() or meas["time"].isna().any():
         raise PetabError("non-numeric measurement or time values", file=str(meas_path))
     unknown_obs = sorted(set(meas["observableId"]) - observables.keys())
