@@ -241,7 +241,8 @@ class PetabObjective:
                         raise PetabError(
                             f"{len(bad)} measurement(s) of {oid} give fewer than {k} "
                             f"{col} (needed for {sym}); an empty field can be given a value "
-                            "with missing_placeholders= (CLI: --missing-placeholders)", file=str(prob.path),
+                            "with missing_placeholders= (CLI: --missing-placeholders)",
+                            file=str(prob.path),
                             field=f"measurement row {int(rows[bad[0]])}")  # fmt: skip
                     tokens[sym] = [lst[k - 1] if lst else self.missing_placeholders
                                    for lst in lists]
