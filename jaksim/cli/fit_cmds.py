@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     p.add_argument("--sampling", choices=("lhs", "sobol"), default="lhs")
     p.add_argument("--method", choices=("lbfgsb", "fides"), default="lbfgsb")
     p.add_argument("--maxiter", type=int, default=500)
+    p.add_argument("--include-nominal", action="store_true",
+                   help="start 0 from the nominal values of the parameter table")
     p.add_argument("--out", metavar="DIR", help="folder for starts.csv, best.json, figures")
     p.set_defaults(func=cmd_fit)
 
@@ -74,7 +76,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
               "missing_placeholders": args.missing_placeholders}  # fmt: skip
     result = multistart(problem, args.starts, seed=args.seed, workers=args.workers,
                         method=args.method, sampling=args.sampling, maxiter=args.maxiter,
-                        objective=obj if args.workers <= 1 else None, **kwargs)  # fmt: skip
+                        include_nominal=args.include_nominal, objective=obj if args.workers <= 1 else None, **kwargs)  # fmt: skip
     table = result.to_dataframe()
     best = result.best
     print(table[["start", "fval", "grad_norm", "n_iter", "success", "time_s"]]

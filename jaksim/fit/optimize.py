@@ -149,11 +149,22 @@ def sample_starts(problem: PetabProblem, n: int, *, seed: int = 0,
 
 
 def _fun(objective: PetabObjective):
+    """Objective for scipy: a failed simulation (extreme trial point of a line search) returns
+    a finite value above the last good one with a gradient pointing back to it, so the line
+    search backtracks by interpolation instead of giving up (inf / nan stop L-BFGS-B)."""
+    good: dict[str, object] = {}
+
     def f(x):
         val, grad = objective.value_and_grad(np.clip(x, objective.lower, objective.upper))
-        if not math.isfinite(val):
+        if math.isfinite(val):
+            good.update(x=np.array(x, copy=True), f=val)
+            return val, grad
+        if not good:
             return _BIG, np.zeros_like(x)
-        return val, grad
+        dx = x - good["x"]
+        dist2 = float(dx @ dx) or 1.0
+        penalty = 1e3 * (1.0 + abs(good["f"]))
+        return good["f"] + penalty, 2.0 * penalty * dx / dist2
 
     return f
 
@@ -197,9 +208,12 @@ def minimize(objective: PetabObjective, x0: np.ndarray, *, start: int = 0,
             val, g = f_free(z)
             return val, g
 
+        import logging
+
         opt = fides.Optimizer(fides_fun, ub=ub[free], lb=lb[free],
                               hessian_update=fides.hessian_approximation.BFGS(),
-                              options={fides.Options.MAXITER: maxiter})  # fmt: skip
+                              options={fides.Options.MAXITER: maxiter},
+                              verbose=logging.WARNING)  # fmt: skip
         fval, z, grad, _ = opt.minimize(x0[free])
         n_iter, n_fev, success, message = opt.iteration, opt.iteration, True, str(opt.exitflag)
     elif method == "lbfgsb":
@@ -246,6 +260,9 @@ def multistart(problem: PetabProblem | str | Path, n_starts: int = 10, *, seed: 
         Worker processes (1: in this process, with the ensemble on all threads).
     include_nominal : bool
         Replace start 0 by the nominal parameter values.
+
+    Starts whose simulation fails (objective inf) are replaced by points of a second seeded
+    sample before optimising, so every start begins with a finite objective.
     objective_kwargs
         Passed to :class:`PetabObjective` (``rtol``, ``atol``, ``missing_placeholders``...).
 
@@ -256,11 +273,19 @@ def multistart(problem: PetabProblem | str | Path, n_starts: int = 10, *, seed: 
     """
     prob = problem if isinstance(problem, PetabProblem) else load_petab(problem)
     X0 = sample_starts(prob, n_starts, seed=seed, method=sampling)
+    obj = objective or PetabObjective(prob, **objective_kwargs)
+    # a start whose simulation fails is replaced by the next point of a second seeded sample
+    # (up to 20 per start): an optimiser cannot leave a point without a gradient
+    spare = iter(sample_starts(prob, 20 * max(n_starts, 1), seed=seed + 7919, method=sampling))
+    for i in range(n_starts):
+        for _ in range(20):
+            if math.isfinite(obj(X0[i])):
+                break
+            X0[i] = next(spare)
     if include_nominal and n_starts:
         X0[0] = prob.nominal_theta
     results: list[StartResult]
     if workers <= 1:
-        obj = objective or PetabObjective(prob, **objective_kwargs)
         results = [minimize(obj, x0, start=i, method=method, maxiter=maxiter)
                    for i, x0 in enumerate(X0)]  # fmt: skip
     else:
