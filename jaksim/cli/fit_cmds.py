@@ -76,7 +76,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
               "missing_placeholders": args.missing_placeholders}  # fmt: skip
     result = multistart(problem, args.starts, seed=args.seed, workers=args.workers,
                         method=args.method, sampling=args.sampling, maxiter=args.maxiter,
-                        include_nominal=args.include_nominal, objective=obj if args.workers <= 1 else None, **kwargs)  # fmt: skip
+                        include_nominal=args.include_nominal,
+                        objective=obj if args.workers <= 1 else None, **kwargs)  # fmt: skip
     table = result.to_dataframe()
     best = result.best
     print(table[["start", "fval", "grad_norm", "n_iter", "success", "time_s"]]
