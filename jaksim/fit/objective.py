@@ -177,14 +177,22 @@ class PetabObjective:
         meas = prob.measurements
         pairs = list(dict.fromkeys(zip(meas["preequilibrationConditionId"],
                                        meas["simulationConditionId"], strict=True)))  # fmt: skip
+        # Condition pairs that resolve to the same simulation (same parameter / species
+        # tokens; Sobotta_Frontiers2017 has 375 condition ids but far fewer distinct
+        # experiments) share one member: simulated once, sensitivities once.
         self.members: list[_Member] = []
+        self.member_index: dict[tuple[str, str], int] = {}
+        seen: dict[tuple, int] = {}
         for pre, sim in pairs:
             p1, y1 = cond_tokens(pre or sim)
             p_tok = dict(base)
             p_tok.update({pslot[k]: v for k, v in p1.items()})
             ch_p, ch_y = cond_tokens(sim) if pre else ({}, {})
-            self.members.append(_Member(pre, sim, p_tok, y1, ch_p, ch_y))
-        self.member_index = {(m.preeq, m.sim): i for i, m in enumerate(self.members)}
+            key = (bool(pre), *(tuple(sorted(d.items())) for d in (p_tok, y1, ch_p, ch_y)))
+            if key not in seen:
+                seen[key] = len(self.members)
+                self.members.append(_Member(pre, sim, p_tok, y1, ch_p, ch_y))
+            self.member_index[(pre, sim)] = seen[key]
         # groups: members that can share one ensemble call (same protocol structure)
         groups: dict[tuple, list[int]] = {}
         for i, m in enumerate(self.members):
