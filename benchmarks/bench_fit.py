@@ -1,7 +1,8 @@
 """Fitting benchmark: objective and gradient cost on the shipped PEtab problems, and a small
 multistart on 1 and 2 worker processes.
 
-Run: ``python benchmarks/bench_fit.py [--problems Fujita_SciSignal2010 ...] [--repeats 3]
+Run (repository root; ``PYTHONPATH=.`` when another checkout is installed):
+``python benchmarks/bench_fit.py [--problems Fujita_SciSignal2010 ...] [--repeats 3]
 [--starts 4] [--rtol 1e-8]``. Prints medians and ratios; asserts nothing. Kernels (plain and
 sensitivity model) are compiled / loaded from the cache before timing. The gradient costs one
 ensemble of (condition x dynamic parameter) members of the 2n-state sensitivity model, so

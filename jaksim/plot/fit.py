@@ -40,8 +40,8 @@ def plot_waterfall(starts: pd.DataFrame, *, ax=None, title: str = ""):
 
 
 def plot_fit(table: pd.DataFrame, *, max_panels: int = 24, title: str = ""):
-    """Measurements (dots) and simulation (line) against time, one panel per observable and
-    simulation condition (the first ``max_panels``).
+    """Measurements (dots) and simulation (line) against time, one panel per observable,
+    simulation condition and observable-parameter set (the first ``max_panels``).
 
     Parameters
     ----------
@@ -51,17 +51,24 @@ def plot_fit(table: pd.DataFrame, *, max_panels: int = 24, title: str = ""):
     """
     import matplotlib.pyplot as plt
 
-    groups = list(table.groupby(["observableId", "simulationConditionId"], sort=False))
+    # measurements of one observable in one condition with different observable parameters
+    # (e.g. per-experiment scale factors) are different curves: separate panels
+    keys = ["observableId", "simulationConditionId"]
+    if "observableParameters" in table.columns:
+        table = table.assign(observableParameters=table["observableParameters"].fillna(""))
+        keys.append("observableParameters")
+    groups = list(table.groupby(keys, sort=False))
     groups = groups[:max_panels]
     n = len(groups)
     cols = min(4, n) or 1
     rows = math.ceil(n / cols) or 1
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), squeeze=False)
-    for ax, ((obs, cond), g) in zip(axes.flat, groups, strict=False):
+    for ax, (key, g) in zip(axes.flat, groups, strict=False):
+        obs, cond = key[0], key[1]
         g = g.sort_values("time")
         ax.plot(g["time"], g["measurement"], "o", ms=3, label="data")
         sim = g.drop_duplicates("time")
-        ax.plot(sim["time"], sim["simulation"], "-", label="model")
+        ax.plot(sim["time"], sim["simulation"], "-x", ms=4, label="model")
         ax.set_title(f"{obs}\n{cond}", fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[n:]:
