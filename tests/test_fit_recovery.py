@@ -77,3 +77,32 @@ def test_multistart_in_worker_processes_matches_in_process(tmp_path):
     two = multistart(yaml, 4, seed=1, workers=2)
     np.testing.assert_allclose([s.fval for s in one.starts], [s.fval for s in two.starts],
                                rtol=1e-8)  # fmt: skip
+
+
+def test_cli_fit_and_profile_write_tables_and_figures(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from jaksim.cli.main import main
+
+    yaml = _synthetic(tmp_path / "problem")
+    out = tmp_path / "fit"
+    assert main(["fit", str(yaml), "--starts", "3", "--seed", "2", "--out", str(out)]) == 0
+    starts = pd.read_csv(out / "starts.csv")
+    assert len(starts) == 3 and list(starts["fval"]) == sorted(starts["fval"])
+    best = json.loads((out / "best.json").read_text())
+    assert best["fval"] == pytest.approx(starts["fval"].iloc[0])
+    assert best["linear"]["k1"] == pytest.approx(10 ** best["theta"]["k1"])
+    fit = pd.read_csv(out / "best_fit.csv")
+    assert {"simulation", "sigma", "measurement"} <= set(fit.columns) and len(fit) == 36
+    for name in ("waterfall.png", "best_fit.png"):
+        assert (out / name).stat().st_size > 1000
+    capsys.readouterr()
+    assert main(["profile", str(yaml), "--parameter", "k1", "--from", str(out / "best.json"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    line = capsys.readouterr().out
+    assert "k1:" in line and "95% CI" in line
+    prof = pd.read_csv(out / "profile_k1.csv")
+    assert prof["delta"].min() > -1e-6 and prof["delta"].max() > 1.92
+    assert (out / "profile_k1.png").stat().st_size > 1000
