@@ -142,3 +142,33 @@ def test_gradient_matches_finite_differences_all_parameters(name):
     theta = problem.nominal_theta + 0.05
     errs = _fd_errors(obj, theta, range(theta.size), (1e-2, 1e-3, 1e-4))
     assert errs.max() < 1e-5, dict(zip(problem.estimated_ids, errs, strict=True))
+
+
+@pytest.mark.filterwarnings("ignore")  # pandas deprecations inside the petab library
+def test_lint_uses_the_petab_library_and_says_how_to_install_it(monkeypatch):
+    import importlib.util
+    import sys
+
+    from jaksim.fit import lint
+    from jaksim.spec.errors import PetabError
+
+    yaml = _yaml("Brannmark_JBC2010")
+    if importlib.util.find_spec("petab") is not None:  # optional [fit] extra installed
+        assert lint(yaml) == []  # a valid problem: no errors or warnings
+    monkeypatch.setitem(sys.modules, "petab", None)
+    monkeypatch.setitem(sys.modules, "petab.v1", None)
+    with pytest.raises(PetabError, match=r"jaksim\[fit\]"):
+        lint(yaml)
+
+
+def test_fides_missing_gives_install_hint(monkeypatch):
+    import sys
+
+    from jaksim.fit import minimize
+    from jaksim.spec.errors import PetabError
+
+    problem = load_petab(_yaml("Fujita_SciSignal2010"))
+    obj = PetabObjective(problem)
+    monkeypatch.setitem(sys.modules, "fides", None)
+    with pytest.raises(PetabError, match=r"jaksim\[fit\]"):
+        minimize(obj, problem.nominal_theta, method="fides", maxiter=1)
