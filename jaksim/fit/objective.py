@@ -299,8 +299,8 @@ class PetabObjective:
 
     def _simulate(self, vals: dict[str, float]):
         """Plain simulation of every member -> values (m, n_t, n_out), P_sim (m, n_p), failed."""
-        import jaksim
         from jaksim.simulation.protocol import Change, Protocol
+        from jaksim.simulation.simulate import simulate_ensemble
 
         m = len(self.members)
         values = np.full((m, self.t_eval.size, len(self.outputs)), np.nan)
@@ -318,7 +318,7 @@ class PetabObjective:
                                                        for mm in mem])) for k in ch_p_keys]
             changes += [Change(self.t0, k, "set", np.array([self._resolve(mm.ch_y[k], vals)
                                                         for mm in mem])) for k in ch_y_keys]
-            res = jaksim.simulate_ensemble(
+            res = simulate_ensemble(
                 self.compiled, self.t_eval, param_matrix=P, initial=initial or None,
                 protocol=Protocol(tuple(changes)), outputs=self.outputs,
                 preequilibrate=preeq, solver=self.solver, rtol=self.rtol, atol=self.atol,
@@ -345,8 +345,8 @@ class PetabObjective:
 
     def _simulate_sens(self, vals: dict[str, float]):
         """Sensitivity runs: values (m, n_t, n_out), S (m, n_dyn, n_t, n_out), P_sim, failed."""
-        import jaksim
         from jaksim.simulation.protocol import Change, Protocol
+        from jaksim.simulation.simulate import simulate_ensemble
 
         from .sensitivity import dir_id, dsym_id, sens_id
 
@@ -398,7 +398,7 @@ class PetabObjective:
             for key in ch_y_keys:
                 changes += [Change(self.t0, key, "set", ch_vals[key]),
                             Change(self.t0, sens_id(key), "set", ch_dirs[key])]
-            res = jaksim.simulate_ensemble(
+            res = simulate_ensemble(
                 aug, self.t_eval, param_matrix=P, initial=initial or None,
                 protocol=Protocol(tuple(changes)), outputs=aug_outputs, preequilibrate=preeq,
                 rtol=self.rtol, atol=self.atol, max_steps=self.max_steps,
