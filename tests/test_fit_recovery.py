@@ -106,3 +106,16 @@ def test_cli_fit_and_profile_write_tables_and_figures(tmp_path, capsys):
     prof = pd.read_csv(out / "profile_k1.csv")
     assert prof["delta"].min() > -1e-6 and prof["delta"].max() > 1.92
     assert (out / "profile_k1.png").stat().st_size > 1000
+
+
+def test_fides_reaches_the_lbfgsb_optimum(tmp_path):
+    pytest.importorskip("fides", reason="optional [fit] extra")
+    from jaksim.fit import minimize
+
+    problem = load_petab(_synthetic(tmp_path))
+    obj = PetabObjective(problem)
+    x0 = np.log10([1.0, 0.05, 1.0])
+    a = minimize(obj, x0, method="lbfgsb")
+    b = minimize(obj, x0, method="fides", maxiter=200)
+    assert b.fval == pytest.approx(a.fval, abs=1e-5)
+    np.testing.assert_allclose(b.x, a.x, atol=1e-3)
