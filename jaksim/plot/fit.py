@@ -41,7 +41,8 @@ def plot_waterfall(starts: pd.DataFrame, *, ax=None, title: str = ""):
 
 def plot_fit(table: pd.DataFrame, *, max_panels: int = 24, title: str = ""):
     """Measurements (dots) and simulation (line) against time, one panel per observable,
-    simulation condition and observable-parameter set (the first ``max_panels``).
+    simulation condition and observable-parameter set (the ``max_panels`` with most time
+    points).
 
     Parameters
     ----------
@@ -58,6 +59,8 @@ def plot_fit(table: pd.DataFrame, *, max_panels: int = 24, title: str = ""):
         table = table.assign(observableParameters=table["observableParameters"].fillna(""))
         keys.append("observableParameters")
     groups = list(table.groupby(keys, sort=False))
+    # time courses first: single-time panels (dose-response points) say little on their own
+    groups.sort(key=lambda kv: -kv[1]["time"].nunique())
     groups = groups[:max_panels]
     n = len(groups)
     cols = min(4, n) or 1
