@@ -172,3 +172,19 @@ def test_fides_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "fides", None)
     with pytest.raises(PetabError, match=r"jaksim\[fit\]"):
         minimize(obj, problem.nominal_theta, method="fides", maxiter=1)
+
+
+@pytest.mark.filterwarnings("ignore")  # pandas deprecations inside the petab library
+@pytest.mark.parametrize("name", ["Brannmark_JBC2010", "Schwen_PONE2014"])
+def test_likelihood_matches_petab_library_on_same_simulations(name):
+    """The reference implementation (petab.calculate_llh) on jaksim's simulated values."""
+    petab = pytest.importorskip("petab.v1", reason="optional [fit] extra")
+    from petab.v1.calculate import calculate_llh
+
+    ref = petab.Problem.from_yaml(str(_yaml(name)))
+    obj = PetabObjective(load_petab(_yaml(name)))
+    res = obj.evaluate()
+    sim = ref.measurement_df.rename(columns={"measurement": "simulation"})
+    sim["simulation"] = res.simulation
+    llh = calculate_llh(ref.measurement_df, sim, ref.observable_df, ref.parameter_df)
+    assert res.nllh == pytest.approx(-llh, rel=1e-12)
