@@ -33,7 +33,7 @@ _EXPORTS = {
 # Stage subpackages, reachable as attributes (``jaksim.pharmacology.with_drug``) without an
 # explicit import, like numpy's submodules; also imported lazily.
 _SUBPACKAGES = ("spec", "io", "compile", "solve", "simulation", "analysis", "pharmacology",
-                "clinic", "plot", "experiment", "cli")  # fmt: skip
+                "clinic", "plot", "experiment", "fit", "cli")  # fmt: skip
 
 __all__ = ["__version__", *_EXPORTS]
 

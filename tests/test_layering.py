@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "jaksim"
-STAGES = ["spec", "io", "compile", "solve", "simulation", "analysis", "fit", "pharmacology",
-          "clinic", "plot", "experiment", "cli"]  # fmt: skip
+STAGES = ["spec", "io", "compile", "solve", "simulation", "analysis", "pharmacology", "clinic",
+          "plot", "experiment", "fit", "cli"]  # fmt: skip
 # modules at the top of the package that sit at a stage's level
 TOP_LEVEL = {"sbml_suite": "cli", "explore": "cli", "_version": "spec", "__init__": "cli",
              "__main__": "cli"}  # fmt: skip

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "jaksim.cli.pharmacology_cmds",  # demo, drugs, validate
     "jaksim.cli.classroom_cmds",  # classroom, explore
     "jaksim.cli.sbml_cmds",  # import-sbml, export-sbml, sbml-suite
+    "jaksim.cli.fit_cmds",  # fit, profile
 )
 
 

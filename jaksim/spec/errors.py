@@ -15,6 +15,7 @@ __all__ = [
     "SimulationError",
     "SteadyStateError",
     "RunError",
+    "PetabError",
     "did_you_mean",
 ]
 
@@ -90,3 +91,7 @@ class PharmacologyError(JaksimError, ValueError):
 class RunError(JaksimError):
     """A run that cannot start or go on: its results folder is locked by another run, the
     Dask scheduler is unreachable, no chunk finishes, or every member failed."""
+
+
+class PetabError(JaksimError):
+    """A PEtab problem that cannot be read or uses features jaksim does not support."""
