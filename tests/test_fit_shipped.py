@@ -39,7 +39,8 @@ def _independent_nllh(name: str) -> float:
     if "preequilibrationConditionId" not in meas.columns:
         meas["preequilibrationConditionId"] = ""
     meas["preequilibrationConditionId"] = (
-        meas["preequilibrationConditionId"].astype(object).fillna(""))
+        meas["preequilibrationConditionId"].astype(object).fillna("")
+    )
     model = jaksim.io.sbml_import.load_sbml(next(base.glob("model_*.xml")))
     compiled = jaksim.compile.compile_model(model)
 
@@ -91,9 +92,14 @@ def _independent_nllh(name: str) -> float:
     return total
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("Brannmark_JBC2010", marks=pytest.mark.slow),  # LSODA on it: ~25 s
-    pytest.param("Fujita_SciSignal2010", marks=pytest.mark.slow), "Schwen_PONE2014"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Brannmark_JBC2010", marks=pytest.mark.slow),  # LSODA on it: ~25 s
+        pytest.param("Fujita_SciSignal2010", marks=pytest.mark.slow),
+        "Schwen_PONE2014",
+    ],
+)
 def test_nominal_objective_matches_independent_computation(name):
     obj = PetabObjective(load_petab(_yaml(name)), rtol=1e-11, atol=1e-14)
     assert obj.evaluate().nllh == pytest.approx(_independent_nllh(name), rel=1e-6)

@@ -52,13 +52,11 @@ def test_ratio_jaks_follow_their_reference():
     """A ratio sets K_j = ratio x K_of, also across drugs (abrocitinib's bridge to
     tofacitinib's JAK1 in one assay system)."""
     for d in LIB.drugs.values():
+        current = {jak: q.value for jak, q in d.cellular.items()}
         for j, r in d.ratios.items():
-            if "." in r.of:
-                other, oj = r.of.rsplit(".", 1)
-                ref = LIB.get(other).cellular[oj].value
-            else:
-                ref = d.cellular[r.of].value
-            assert d.cellular[j].value == pytest.approx(r.ratio.value * ref, rel=0.01)
+            assert d.cellular[j].value == pytest.approx(
+                r.ratio.value * r.reference(LIB, current), rel=0.01
+            )
 
 
 def test_anchor_on_a_pathway_without_that_jak_is_refused():

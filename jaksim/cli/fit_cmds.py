@@ -15,33 +15,53 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("problem", help="PEtab v1 problem YAML file")
     p.add_argument("--rtol", type=float, default=1e-8, help="solver relative tolerance")
     p.add_argument("--atol", type=float, default=1e-12, help="solver absolute tolerance")
-    p.add_argument("--missing-placeholders", type=float, default=None, metavar="VALUE",
-                   help="value of placeholders whose measurement gives none (invalid PEtab)")
+    p.add_argument(
+        "--missing-placeholders",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help="value of placeholders whose measurement gives none (invalid PEtab)",
+    )
 
 
 def register(subparsers) -> None:
     """Add the fitting sub-commands."""
     p = subparsers.add_parser("fit", help="fit a PEtab problem (multistart) or evaluate it")
     _common(p)
-    p.add_argument("--nominal", action="store_true",
-                   help="only print the objective and gradient norm at the nominal values")
+    p.add_argument(
+        "--nominal",
+        action="store_true",
+        help="only print the objective and gradient norm at the nominal values",
+    )
     p.add_argument("--starts", type=int, default=10, help="number of starts (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the start sample")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--sampling", choices=("lhs", "sobol"), default="lhs")
     p.add_argument("--method", choices=("lbfgsb", "fides"), default="lbfgsb")
     p.add_argument("--maxiter", type=int, default=500)
-    p.add_argument("--include-nominal", action="store_true",
-                   help="start 0 from the nominal values of the parameter table")
+    p.add_argument(
+        "--include-nominal",
+        action="store_true",
+        help="start 0 from the nominal values of the parameter table",
+    )
     p.add_argument("--out", metavar="DIR", help="folder for starts.csv, best.json, figures")
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser("profile", help="profile likelihood of PEtab parameters")
     _common(p)
-    p.add_argument("--parameter", action="append", required=True, metavar="ID",
-                   help="parameter to profile (repeatable)")
-    p.add_argument("--from", dest="start", metavar="best.json",
-                   help="optimum to profile around (default: fit with --starts first)")
+    p.add_argument(
+        "--parameter",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="parameter to profile (repeatable)",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="best.json",
+        help="optimum to profile around (default: fit with --starts first)",
+    )
     p.add_argument("--starts", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--step", type=float, default=0.05, help="initial grid step (estim. scale)")
@@ -67,8 +87,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
             print(f"prior: {res.prior:.10g}")
             print(f"objective: {res.value:.10g}")
         print(f"gradient norm: {np.linalg.norm(res.gradient):.6g}")
-        print(f"parameters: {obj.n_theta} estimated, {len(obj.dynamic)} in the dynamics; "
-              f"{len(problem.measurements)} measurements, {len(obj.members)} simulations")
+        print(
+            f"parameters: {obj.n_theta} estimated, {len(obj.dynamic)} in the dynamics; "
+            f"{len(problem.measurements)} measurements, {len(obj.members)} simulations"
+        )
         return 0
     from ..fit.optimize import multistart
 
@@ -96,8 +118,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         from ..plot.fit import plot_fit, plot_waterfall
 
         plot_waterfall(table).savefig(out / "waterfall.png", dpi=120)
-        sim = obj.simulation_table(best.x) if args.workers <= 1 else _objective(args)[
-            1].simulation_table(best.x)
+        sim = (
+            obj.simulation_table(best.x)
+            if args.workers <= 1
+            else _objective(args)[1].simulation_table(best.x)
+        )
         sim.to_csv(out / "best_fit.csv", index=False)
         plot_fit(sim).savefig(out / "best_fit.png", dpi=120)
         print(f"wrote {out}/starts.csv, best.json, best_fit.csv, waterfall.png, best_fit.png")

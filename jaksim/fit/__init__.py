@@ -15,7 +15,19 @@ from .petab import ObservableDef, PetabProblem, lint, load_petab
 from .sensitivity import SensitivityModel, build_sensitivity_model
 
 __all__ = [
-    "ObjectiveResult", "PetabObjective", "MultistartResult", "ProfileResult", "StartResult",
-    "minimize", "multistart", "profile", "sample_starts", "ObservableDef", "PetabProblem",
-    "lint", "load_petab", "SensitivityModel", "build_sensitivity_model",
+    "ObjectiveResult",
+    "PetabObjective",
+    "MultistartResult",
+    "ProfileResult",
+    "StartResult",
+    "minimize",
+    "multistart",
+    "profile",
+    "sample_starts",
+    "ObservableDef",
+    "PetabProblem",
+    "lint",
+    "load_petab",
+    "SensitivityModel",
+    "build_sensitivity_model",
 ]

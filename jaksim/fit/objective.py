@@ -209,8 +209,15 @@ class PetabObjective:
         self.touch: list[list[int]] = []
         for m in self.members:
             toks = [*m.p_tok.values(), *m.y_tok.values(), *m.ch_p.values(), *m.ch_y.values()]
-            self.touch.append(sorted({self.theta_index[t] for t in toks
-                                      if isinstance(t, str) and t in self.theta_index}))
+            self.touch.append(
+                sorted(
+                    {
+                        self.theta_index[t]
+                        for t in toks
+                        if isinstance(t, str) and t in self.theta_index
+                    }
+                )
+            )
         self.dynamic = sorted({k for ks in self.touch for k in ks})
         self.c_p0 = np.asarray(c.p0, dtype=float)
 
@@ -244,16 +251,18 @@ class PetabObjective:
                                          "observable", file=str(prob.path))  # fmt: skip
                     k = ph[1]
                     bad = [i for i, lst in enumerate(lists) if len(lst) < k]
-                    if bad and not (self.missing_placeholders is not None
-                                    and all(not lists[i] for i in bad)):
+                    if bad and not (
+                        self.missing_placeholders is not None and all(not lists[i] for i in bad)
+                    ):
                         raise PetabError(
                             f"{len(bad)} measurement(s) of {oid} give fewer than {k} "
                             f"{col} (needed for {sym}); an empty field can be given a value "
                             "with missing_placeholders= (CLI: --missing-placeholders)",
                             file=str(prob.path),
                             field=f"measurement row {int(rows[bad[0]])}")  # fmt: skip
-                    tokens[sym] = [lst[k - 1] if lst else self.missing_placeholders
-                                   for lst in lists]
+                    tokens[sym] = [
+                        lst[k - 1] if lst else self.missing_placeholders for lst in lists
+                    ]
             for e in (od.formula, od.noise):
                 for sym in e.symbols():
                     if sym in tokens or sym in ex.CONSTANTS:
@@ -268,8 +277,19 @@ class PetabObjective:
                     if isinstance(t, str) and t not in prob.parameters.index:
                         raise PetabError(f"observable {oid}: {sym} = {t!r} is not in the "
                                          "parameter table", file=str(prob.path))  # fmt: skip
-            self.blocks.append(_ObsBlock(oid, rows, member[rows], tidx[rows], tokens,
-                                         od.formula, od.noise, od.transform, od.distribution))
+            self.blocks.append(
+                _ObsBlock(
+                    oid,
+                    rows,
+                    member[rows],
+                    tidx[rows],
+                    tokens,
+                    od.formula,
+                    od.noise,
+                    od.transform,
+                    od.distribution,
+                )
+            )
         self.outputs = (*self.state_ids, *sorted(needed_outputs))
         self.meas_values = meas["measurement"].to_numpy(float)
         self.meas_time = meas["time"].to_numpy(float)
@@ -314,10 +334,14 @@ class PetabObjective:
                     P[r, slot] = self._resolve(tok, vals)
             initial = {s: np.array([self._resolve(mm.y_tok[s], vals) for mm in mem])
                        for s in y_keys}  # fmt: skip
-            changes = [Change(self.t0, k, "set", np.array([self._resolve(mm.ch_p[k], vals)
-                                                       for mm in mem])) for k in ch_p_keys]
-            changes += [Change(self.t0, k, "set", np.array([self._resolve(mm.ch_y[k], vals)
-                                                        for mm in mem])) for k in ch_y_keys]
+            changes = [
+                Change(self.t0, k, "set", np.array([self._resolve(mm.ch_p[k], vals) for mm in mem]))
+                for k in ch_p_keys
+            ]
+            changes += [
+                Change(self.t0, k, "set", np.array([self._resolve(mm.ch_y[k], vals) for mm in mem]))
+                for k in ch_y_keys
+            ]
             res = simulate_ensemble(
                 self.compiled, self.t_eval, param_matrix=P, initial=initial or None,
                 protocol=Protocol(tuple(changes)), outputs=self.outputs,
@@ -393,11 +417,15 @@ class PetabObjective:
                     ch_dirs[key][r] = w if tok == theta_id else 0.0
             changes = []
             for key in ch_p_keys:
-                changes += [Change(self.t0, key, "set", ch_vals[key]),
-                            Change(self.t0, dir_id(key), "set", ch_dirs[key])]
+                changes += [
+                    Change(self.t0, key, "set", ch_vals[key]),
+                    Change(self.t0, dir_id(key), "set", ch_dirs[key]),
+                ]
             for key in ch_y_keys:
-                changes += [Change(self.t0, key, "set", ch_vals[key]),
-                            Change(self.t0, sens_id(key), "set", ch_dirs[key])]
+                changes += [
+                    Change(self.t0, key, "set", ch_vals[key]),
+                    Change(self.t0, sens_id(key), "set", ch_dirs[key]),
+                ]
             res = simulate_ensemble(
                 aug, self.t_eval, param_matrix=P, initial=initial or None,
                 protocol=Protocol(tuple(changes)), outputs=aug_outputs, preequilibrate=preeq,
@@ -504,8 +532,9 @@ class PetabObjective:
                     for sym in expr_.symbols():
                         if sym not in denv:
                             continue
-                        part = np.broadcast_to(np.asarray(
-                            evaluate_array(ex.diff(expr_, sym), env, t), float), (n,))
+                        part = np.broadcast_to(
+                            np.asarray(evaluate_array(ex.diff(expr_, sym), env, t), float), (n,)
+                        )
                         grad_lin += (w * part) @ denv[sym]
         if failed or not np.isfinite(nllh):
             nllh = math.inf

@@ -200,8 +200,10 @@ def minimize(objective: PetabObjective, x0: np.ndarray, *, start: int = 0,
         try:
             import fides
         except ImportError:
-            raise PetabError("method 'fides' needs the 'fides' package: "
-                             "pip install 'jaksim[fit]' (or use method='lbfgsb')") from None
+            raise PetabError(
+                "method 'fides' needs the 'fides' package: "
+                "pip install 'jaksim[fit]' (or use method='lbfgsb')"
+            ) from None
 
         def fides_fun(z):
             # fides expects (f, g, H); a BFGS Hessian approximation is passed as hessian_update
@@ -223,8 +225,12 @@ def minimize(objective: PetabObjective, x0: np.ndarray, *, start: int = 0,
                      bounds=list(zip(lb[free], ub[free], strict=True)),
                      options={"maxiter": maxiter, "ftol": 1e-12, "gtol": 1e-6})  # fmt: skip
         z, fval, grad = res.x, float(res.fun), res.jac
-        n_iter, n_fev, success, message = int(res.nit), int(res.nfev), bool(res.success), str(
-            res.message)
+        n_iter, n_fev, success, message = (
+            int(res.nit),
+            int(res.nfev),
+            bool(res.success),
+            str(res.message),
+        )
     else:
         raise ValueError(f"method must be 'lbfgsb' or 'fides', got {method!r}")
     x = full.copy()

@@ -131,9 +131,7 @@ class PetabProblem:
 
     def parameter_values(self, theta: np.ndarray | None = None) -> dict[str, float]:
         """Linear values of *every* parameter-table id: nominal, or from ``theta``."""
-        vals = {
-            pid: float(v) for pid, v in self.parameters["nominalValue"].items()
-        }
+        vals = {pid: float(v) for pid, v in self.parameters["nominalValue"].items()}
         if theta is not None:
             vals.update(zip(self.estimated_ids, self.from_scale(theta), strict=True))
         return vals
@@ -254,13 +252,17 @@ def load_petab(yaml_path: str | Path) -> PetabProblem:
     bad_scale = sorted(set(par["parameterScale"]) - set(SCALES))
     if bad_scale:
         unsupported.append(f"parameterScale {', '.join(bad_scale)}")
-    no_nominal = [p for p in par.index[~par["estimate"]]
-                  if not np.isfinite(par.at[p, "nominalValue"])]
+    no_nominal = [
+        p for p in par.index[~par["estimate"]] if not np.isfinite(par.at[p, "nominalValue"])
+    ]
     if no_nominal:
         raise PetabError(f"fixed parameters without nominalValue: {', '.join(no_nominal)}",
                          file=str(par_path))  # fmt: skip
-    prior_col = "objectivePriorType" if "objectivePriorType" in par.columns else (
-        "priorType" if "priorType" in par.columns else None)
+    prior_col = (
+        "objectivePriorType"
+        if "objectivePriorType" in par.columns
+        else ("priorType" if "priorType" in par.columns else None)
+    )
     if prior_col is not None:
         kinds = sorted({k for k in par[prior_col] if k} - set(PRIORS))
         if kinds:
@@ -334,9 +336,14 @@ def load_petab(yaml_path: str | Path) -> PetabProblem:
     if unknown_obs or unknown_cond:
         raise PetabError(
             "measurement table references unknown "
-            + "; ".join(x for x in (
-                f"observables {', '.join(unknown_obs)}" if unknown_obs else "",
-                f"conditions {', '.join(unknown_cond)}" if unknown_cond else "") if x),
+            + "; ".join(
+                x
+                for x in (
+                    f"observables {', '.join(unknown_obs)}" if unknown_obs else "",
+                    f"conditions {', '.join(unknown_cond)}" if unknown_cond else "",
+                )
+                if x
+            ),
             file=str(meas_path),
         )
     if "observableTransformation" in meas.columns:

@@ -145,8 +145,9 @@ def build_sensitivity_model(model: Model, *, y0=None, p0=None) -> SensitivityMod
                 break
             inlined = ex.substitute(inlined, {c: layout.computed[c] for c in used})
         ia_deriv = {k: v for k, v in deriv_of.items() if k not in layout.computed}
-        init_ia.append(InitialAssignment(sens_id(target), ex.to_text(_directional(inlined,
-                                                                                  ia_deriv))))
+        init_ia.append(
+            InitialAssignment(sens_id(target), ex.to_text(_directional(inlined, ia_deriv)))
+        )
 
     y0 = [0.0] * len(states) if y0 is None else [float(v) for v in y0]
     p0 = [1.0] * len(params) if p0 is None else [float(v) for v in p0]

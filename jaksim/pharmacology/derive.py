@@ -126,12 +126,7 @@ def derive_potencies(
                 f"(drugs.{d.id}.anchors, {a.ic50.confidence})"
             )  # fmt: skip
         for j, r in d.ratios.items():
-            if "." in r.of:
-                other, oj = r.of.rsplit(".", 1)
-                ref = lib.get(other).cellular[oj].value
-            else:
-                ref = current[r.of]
-            current[j] = r.ratio.value * ref
+            current[j] = r.ratio.value * r.reference(lib, current)
             out[j] = DerivedPotency(
                 j, current[j], f"{r.ratio.value:g} x K({r.of}) (drugs.{d.id}.ratios.{j}, "
                 f"{r.ratio.confidence})"

@@ -199,6 +199,14 @@ class PotencyRatio:
     of: str
     ratio: Quantity
 
+    def reference(self, library: DrugLibrary, current: dict[str, float]) -> float:
+        """In-cell K (nM) the ratio multiplies: ``current[of]`` for a JAK of the same drug, the
+        library's stored value of the other drug for ``"<drug>.<JAK>"``."""
+        if "." in self.of:
+            other, jak = self.of.rsplit(".", 1)
+            return library.get(other).cellular[jak].value
+        return current[self.of]
+
 
 @dataclass(frozen=True)
 class Drug:

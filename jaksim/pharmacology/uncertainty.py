@@ -87,13 +87,8 @@ def sample_drugs(
         for a in d.anchors:
             cell[a.jak] *= float(np.exp(sigma_log(a.ic50, library) * rng.standard_normal()))
         for j, r in d.ratios.items():
-            if "." in r.of:
-                other, oj = r.of.rsplit(".", 1)
-                ref = library.get(other).cellular[oj].value
-            else:
-                ref = cell[r.of]
             factor = float(np.exp(sigma_log(r.ratio, library) * rng.standard_normal()))
-            cell[j] = r.ratio.value * factor * ref
+            cell[j] = r.ratio.value * factor * r.reference(library, cell)
         cellular = {
             j: Quantity(v, "nM", source=f"sample {k} of {d.id}", confidence="DERIVED")
             for j, v in cell.items()

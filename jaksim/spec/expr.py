@@ -102,6 +102,7 @@ _INFIX = {  # operator -> (left binding power, right-operand binding power)
 }  # fmt: skip
 _NOT_BP, _NEG_BP = 3, 7
 
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
