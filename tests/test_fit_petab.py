@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from _petab_tiny import CHAIN, chain_solution, sbml_text, write_problem
+from _petab_tiny import CHAIN, chain_solution, fd_gradient_errors, sbml_text, write_problem
 
 from jaksim.fit import PetabObjective, load_petab
 from jaksim.spec.errors import PetabError
@@ -62,22 +62,6 @@ def _hand_nllh(problem, transform, distribution):
     return total
 
 
-def _fd_check(obj, theta, steps=(1e-2, 1e-3, 1e-4)):
-    """Best relative error per component of the gradient against 5-point central FDs."""
-    _, g = obj.value_and_grad(theta)
-    errs = []
-    for k in range(theta.size):
-        best = math.inf
-        for h in steps:
-            e = np.zeros_like(theta)
-            e[k] = h
-            fd = (-obj(theta + 2 * e) + 8 * obj(theta + e) - 8 * obj(theta - e)
-                  + obj(theta - 2 * e)) / (12 * h)  # fmt: skip
-            best = min(best, abs(fd - g[k]) / max(abs(g[k]), abs(fd), 1e-8))
-        errs.append(best)
-    return np.array(errs), g
-
-
 @pytest.mark.parametrize("transform,distribution",
                          [("lin", "normal"), ("log", "normal"), ("log10", "normal"),
                           ("log10", "laplace"), ("lin", "laplace")])  # fmt: skip
@@ -96,7 +80,7 @@ def test_gradient_matches_finite_differences(tmp_path, distribution):
     problem = load_petab(_chain_problem(tmp_path, "log10", distribution))
     obj = PetabObjective(problem, rtol=1e-11, atol=1e-14)
     theta = problem.nominal_theta + np.array([0.1, -0.2, 0.3, 0.05, 0.1])  # away from optimum
-    errs, g = _fd_check(obj, theta)
+    errs, g = fd_gradient_errors(obj, theta)
     assert np.all(np.abs(g) > 1e-6)
     assert errs.max() < 1e-5, errs
 
@@ -142,7 +126,7 @@ def test_preequilibration_analytic_and_gradient(tmp_path):
             expect = ksyn / kdeg + (c0 - ksyn / kdeg) * math.exp(-kdeg * t)
         assert row.simulation == pytest.approx(expect, rel=1e-7), row.to_dict()
     theta = problem.nominal_theta + np.array([0.1, -0.1, 0.5])
-    errs, _ = _fd_check(obj, theta)
+    errs, _ = fd_gradient_errors(obj, theta)
     assert errs.max() < 1e-5, errs
 
 
@@ -175,7 +159,7 @@ def test_observable_and_noise_overrides_per_measurement(tmp_path):
     np.testing.assert_allclose(res.sigma, [0.1 + 0.05 * a2[0], 0.3 + 0.05 * a5[0], 0.2, 0.2],
                                rtol=1e-8)  # fmt: skip
     assert problem.estimated_ids == ("k1", "off1", "sc", "sc2", "sd")  # k2 fixed
-    errs, _ = _fd_check(obj, problem.nominal_theta + 0.05)
+    errs, _ = fd_gradient_errors(obj, problem.nominal_theta + 0.05)
     assert errs.max() < 1e-5, errs
 
 

@@ -413,6 +413,16 @@ class _Reader:
 
     def __init__(self, file: str):
         self.file = file
+        self._models: list[str] | None = None  # shipped model names, read once per load
+
+    def model_names(self) -> list[str]:
+        """Shipped model names (anchor pathways must be one); reading every model file's
+        header once per library load, not once per anchor."""
+        if self._models is None:
+            from ..io.registry import list_models
+
+            self._models = [m[0] for m in list_models()]
+        return self._models
 
     def error(self, where: str, message: str) -> ModelError:
         return ModelError(message, file=self.file, field=where)
@@ -799,9 +809,7 @@ class _Reader:
         self.table(tab, where, {"jak", "pathway", "ic50"}, {"jak", "pathway", "ic50"})
         if tab["jak"] not in JAKS:
             raise self.error(f"{where}.jak", f"{tab['jak']!r}{did_you_mean(tab['jak'], JAKS)}")
-        from ..io.registry import list_models
-
-        known = [m[0] for m in list_models()]
+        known = self.model_names()
         if tab["pathway"] not in known:
             hint = did_you_mean(tab["pathway"], known)
             raise self.error(f"{where}.pathway", f"unknown model {tab['pathway']!r}{hint}")
