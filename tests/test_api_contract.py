@@ -69,3 +69,13 @@ def test_debug_flag_shows_the_traceback(tmp_path):
     assert main(["info", missing]) == 1
     with pytest.raises(JaksimError):
         main(["--debug", "info", missing])
+
+
+def test_validate_with_a_bad_out_is_a_clear_error_before_any_work(tmp_path, capsys):
+    from jaksim.cli.main import main
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    assert main(["validate", "--out", str(blocker / "report")]) == 1
+    err = capsys.readouterr().err
+    assert "jaksim: error:" in err and "--out" in err and "Traceback" not in err

@@ -100,10 +100,13 @@ def _drug_detail(lib, d) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from ..io.paths import prepare_output
     from ..pharmacology.validation import run_validation
     from ..plot.validation import validation_figure
 
     out = Path(args.out)
+    # checked before the 20-s run: a bad --out is a clear error, never a late traceback
+    prepare_output(out, arg="--out", folder=True)
     out.mkdir(parents=True, exist_ok=True)
     table = run_validation(exchange=args.exchange)
     table.to_csv(out / "validation.csv", index=False)
