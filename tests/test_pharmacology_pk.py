@@ -88,29 +88,36 @@ def test_accumulation_ratio_one_compartment():
 
 @pytest.mark.parametrize("release", ["immediate", "extended"])
 def test_two_compartment_matches_scipy(release):
-    """Upadacitinib (2 compartments, lag, zero-order ER) vs scipy DOP853 on dA/dt = K A + u."""
+    """Upadacitinib (2 compartments, lag; ER = mixed zero-order into central + first-order from
+    the depot) vs scipy DOP853 on dA/dt = K A + u, written here from the popPK description."""
     d = LIB.get("upadacitinib")
+    pk = d.pk
     reg = Regimen("test", 15.0, 24.0, release)
-    K = system_matrix(d.pk)
-    amount = d.pk.dose_fraction(release) * d.mg_to_nmol(reg.dose)
+    K = system_matrix(pk, release)
+    amount = pk.dose_fraction(release) * d.mg_to_nmol(reg.dose)
+    er = release == "extended"
+    f0 = pk.er_zero_order_fraction if er else 0.0
+    lag = pk.er_lag if er else pk.lag
     t_eval = np.linspace(0, 48, 97)
-    starts = reg.dose_times(2) + d.pk.lag
+    starts = reg.dose_times(2) + lag
     y = np.zeros(3)
     out = []
-    edges = sorted({0.0, 48.0, *starts, *(starts + d.pk.er_duration)})
+    edges = sorted({0.0, 48.0, *starts, *(starts + pk.er_duration)})
     for a, b in zip(edges[:-1], edges[1:], strict=True):
-        if release == "immediate" and np.any(np.isclose(starts, a)):
-            y = y + np.array([amount, 0, 0])
-        rate = sum(amount / d.pk.er_duration for s in starts if s <= a < s + d.pk.er_duration)
-        u = np.array([rate if release == "extended" else 0.0, 0, 0])
+        if np.any(np.isclose(starts, a)):
+            y = y + np.array([(1.0 - f0) * amount, 0, 0])  # first-order share into the depot
+        n_on = sum(1 for s in starts if s <= a < s + pk.er_duration)
+        u = np.array([0.0, n_on * f0 * amount / pk.er_duration, 0.0])  # zero-order into central
         sel = t_eval[(t_eval >= a) & (t_eval < b)]
         sol = solve_ivp(lambda _, x, u=u: K @ x + u, (a, b), y, method="DOP853",
                         t_eval=np.append(sel, b), rtol=1e-11, atol=1e-12)  # fmt: skip
         out.append(sol.y[1, :-1])
         y = sol.y[:, -1]
-    ref = np.concatenate(out) / d.pk.volume
+    ref = np.concatenate(out) / pk.volume
     got = concentration(d, reg, t_eval[:-1], days=2)
     np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-9)
+    if er:  # the split is what makes ER differ from one route: both shares are present
+        assert 0.0 < f0 < 1.0 and pk.er_ka != pk.ka
 
 
 def test_extended_release_keeps_exposure_and_lowers_peak():

@@ -70,18 +70,20 @@ def test_every_reference_names_a_source_and_a_known_regimen():
 # (Kluender 2019 popPK / AAPS J 2019), so the AUC equivalence is a test too. "Comparable" and
 # "equivalent" are read as within 20 %.
 ER_VS_IR_MISS = (
-    "zero-order release over 4 h (ASSUMED) is faster than the ER input of the phase I-III "
-    "popPK (74.5 % zero-order over 3.29 h + 25.5 % first-order with ka 0.0523/h, Kluender 2019 "
-    "Table 3, READ-2ND; not yet implemented: the library's PK has one absorption route): the ER "
-    "trough stays far below that of 6 mg BID IR"
+    "the phase I-III popPK (Kluender 2019 Table 3, READ-2ND) puts the 15 mg ER QD Cmax 26 % "
+    "above 6 mg BID IR at steady state (its IR Ka is 2.77/h, its ER input 74.5 % zero-order "
+    "over 3.29 h + 25.5 % first-order at 0.0523/h); Mohamed 2019 reports the two as "
+    "'comparable' without a number that could be read, so the 20 % reading of 'comparable' may "
+    "be too strict or the pooled model's IR absorption (fitted mostly on ER phase III data) "
+    "too slow for healthy volunteers"
 )
 
 
 @pytest.mark.parametrize(
     "metric",
     [
-        "cmax",
-        pytest.param("cmin", marks=pytest.mark.xfail(strict=True, reason=ER_VS_IR_MISS)),
+        pytest.param("cmax", marks=pytest.mark.xfail(strict=True, reason=ER_VS_IR_MISS)),
+        "cmin",
     ],
 )
 def test_upadacitinib_er_once_daily_is_comparable_to_ir_twice_daily(metric):
@@ -101,3 +103,15 @@ def test_er_auc_equals_ir_auc_at_the_same_absorbed_dose():
     f_rel = d.pk.er_relative_bioavailability
     np.testing.assert_allclose(er, 2 * ir * f_rel * 15.0 / 12.0, rtol=1e-3)
     assert within(er, 2 * ir, None)
+
+
+def test_the_pk_table_in_the_docs_is_current():
+    """docs/pharmacology.md shows the generated table (model values move with the library)."""
+    from pathlib import Path
+
+    from jaksim.pharmacology.validation import pk_table_markdown
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "pharmacology.md").read_text()
+    assert pk_table_markdown(LIB) in doc, (
+        "stale PK table: run `python -m jaksim.pharmacology.validation`"
+    )

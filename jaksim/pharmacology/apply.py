@@ -57,9 +57,9 @@ from ..spec.model import (
 from ..spec.units import convert
 from .library import JAKS, Drug, DrugLibrary, load_library
 from .occupancy import DEFAULT_RESIDENCE_TIME_S
-from .pk import rate_constants
+from .pk import rate_constants, regimen_events
 from .potency import cellular_potency
-from .regimens import Regimen, dose_events
+from .regimens import Regimen
 
 __all__ = [
     "with_drug",
@@ -386,7 +386,8 @@ def _pk_components(model: Model, drug: Drug, regimen: Regimen):
                   assumed="zero-order release rate, switched by dosing_protocol")
     )  # fmt: skip
     rx = [
-        Reaction("pk_release", (), (("pk_depot", 1.0),), "pk_input", compartment="pk"),
+        # zero-order input (extended release) goes straight into the central compartment
+        Reaction("pk_release", (), (("pk_central", 1.0),), "pk_input", compartment="pk"),
         Reaction("pk_absorption", (("pk_depot", 1.0),), (("pk_central", 1.0),),
                  "pk_ka*pk_depot", compartment="pk"),
         Reaction("pk_elimination", (("pk_central", 1.0),), (), "pk_k10*pk_central",
@@ -439,9 +440,10 @@ def dosing_protocol(
 ):
     """Timed changes that dose a model built by ``with_drug(..., regimen=...)``.
 
-    Immediate release: ``add`` of ``F*dose/V`` (nM) to ``pk_depot`` at each dose time + lag.
-    Extended release: ``add`` of ``+rate`` / ``-rate`` to ``pk_input`` at the start / end of
-    each zero-order release (so overlapping releases add up).
+    The events of :func:`.pk.regimen_events`: each bolus is an ``add`` of ``F*dose/V`` (nM) to
+    ``pk_depot``; each zero-order input (the extended-release share that enters the central
+    compartment) an ``add`` of ``+rate`` / ``-rate`` to ``pk_input`` at its start / end (so
+    overlapping inputs add up).
 
     Parameters
     ----------
@@ -464,14 +466,7 @@ def dosing_protocol(
         raise ValueError(f"drug {d.id!r} has no PK parameters")
     t_unit = model.time_unit if model else "s"
     conc = model.concentration_unit if model else "nM"
-    ev = dose_events(
-        reg,
-        nmol_per_mg=1e6 / d.molecular_weight,
-        bioavailability=d.pk.dose_fraction(reg.release),
-        lag=d.pk.lag,
-        er_duration=d.pk.er_duration,
-        days=days,
-    )
+    ev = regimen_events(d, reg, days)
     to_t = convert(1.0, "h", t_unit)
     scale = convert(1.0 / d.pk.volume, "nM", conc)  # nmol -> nM of central volume
     changes = [

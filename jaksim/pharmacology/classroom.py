@@ -151,26 +151,30 @@ def missed_dose_profile(
     Superposes the same single-dose responses as :func:`.pk.ligand_concentrations` without
     the skipped events, so ``missed=()`` equals it (tested).
     """
-    from .pk import _events, _ligand_system, _superpose
-    from .regimens import DoseEvents
+    from .pk import _ligand_system, _superpose, regimen_events
 
     d = library.get(drug)
     reg = d.regimen(regimen)
     if dose is not None:
         reg = replace(reg, dose=float(dose))
     t = np.atleast_1d(np.asarray(t, dtype=float))
-    ev = _events(d, reg, (t.max() + 1e-9) / 24.0)
+    ev = regimen_events(d, reg, (t.max() + 1e-9) / 24.0)
+    # each administration gives one bolus and/or one zero-order input, in dose order
     n = max(ev.bolus_times.size, ev.infusion_starts.size)
     keep = np.ones(n, dtype=bool)
-    skip = [i for i in missed if 0 <= i < n]
-    keep[skip] = False
-    if ev.bolus_times.size:
-        ev = replace(ev, bolus_times=ev.bolus_times[keep], bolus_amounts=ev.bolus_amounts[keep])
-    else:
-        ev = DoseEvents(ev.bolus_times, ev.bolus_amounts, ev.infusion_starts[keep],
-                        ev.infusion_stops[keep], ev.infusion_rates[keep])  # fmt: skip
-    lam, w, volumes = _ligand_system(d, reg.release)
-    conc = _superpose(t, ev, lam, w) / volumes[:, None]
+    keep[[i for i in missed if 0 <= i < n]] = False
+    kb = keep if ev.bolus_times.size else keep[:0]
+    ki = keep if ev.infusion_starts.size else keep[:0]
+    ev = replace(
+        ev,
+        bolus_times=ev.bolus_times[kb],
+        bolus_amounts=ev.bolus_amounts[kb],
+        infusion_starts=ev.infusion_starts[ki],
+        infusion_stops=ev.infusion_stops[ki],
+        infusion_rates=ev.infusion_rates[ki],
+    )
+    modes, volumes = _ligand_system(d, reg.release)
+    conc = _superpose(t, ev, modes) / volumes[:, None]
     return parent_equivalent(d, dict(zip([d.id, *d.metabolites], conc, strict=True)))
 
 

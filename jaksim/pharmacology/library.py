@@ -78,10 +78,12 @@ class PKParams:
     (``apparent``); F is then already inside them and must not be applied again, so
     ``bioavailability`` - the fraction of each dose that enters the depot - is 1 and the
     published absolute F is kept, for information only, in ``absolute_bioavailability``.
-    ``er_duration`` (h) is the zero-order release time of the extended-release form (None: no
-    ER form); ``er_ka`` (1/h) the first-order absorption of the ER form out of its depot
-    (None: ``ka``); ``er_relative_bioavailability`` the ER form's F relative to immediate
-    release (it multiplies ``bioavailability`` for extended-release doses).
+    Extended release (ER) is the mixed zero- and first-order input of the upadacitinib
+    phase I-III popPK (Kluender 2019): a fraction ``er_zero_order_fraction`` of each ER dose
+    enters the central compartment at a constant rate over ``er_duration`` (h; None: no ER
+    form), the rest is put in the depot and absorbed first-order with ``er_ka`` (1/h; None:
+    ``ka``), both after ``er_lag`` (h; None: ``lag``). ``er_relative_bioavailability`` is the ER
+    form's F relative to immediate release (it multiplies ``bioavailability`` for ER doses).
     """
 
     model: str
@@ -95,6 +97,8 @@ class PKParams:
     er_duration: float | None = None
     er_ka: float | None = None
     er_relative_bioavailability: float = 1.0
+    er_zero_order_fraction: float = 1.0
+    er_lag: float | None = None
     apparent: bool = False
     absolute_bioavailability: float | None = None
     quantities: dict[str, Quantity] = field(default_factory=dict, compare=False, repr=False)
@@ -108,6 +112,10 @@ class PKParams:
     def absorption_rate(self, release: str = "immediate") -> float:
         """First-order absorption rate constant (1/h) out of the depot for ``release``."""
         return self.er_ka if release == "extended" and self.er_ka else self.ka
+
+    def absorption_lag(self, release: str = "immediate") -> float:
+        """Lag time (h) between administration and the start of absorption for ``release``."""
+        return self.er_lag if release == "extended" and self.er_lag is not None else self.lag
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,9 @@ class PKReference:
     ng/mL (``cmax``, ``cmin``), ng*h/mL (``auc_tau``), h (``half_life``, ``tmax``) and
     dimensionless (``accumulation``; ``auc_ratio``, a metabolite's AUC_tau over the parent's,
     both in ng*h/mL); ``miss`` is the diagnosis of a known miss (> 20 %)
-    that the label test marks as a strict xfail.
+    that the label test marks as a strict xfail. ``role`` is ``"prediction"`` (the value is
+    independent of the parameters) or ``"consistency"`` (it comes from the same popPK model as
+    the parameters, so the row checks the transcription and simplifications).
     """
 
     regimen: str
@@ -162,6 +172,7 @@ class PKReference:
     source: str
     population: str = ""
     confidence: str = ""
+    role: str = "prediction"
     metrics: dict[str, Quantity] = field(default_factory=dict)
     miss: dict[str, str] = field(default_factory=dict)
 
@@ -316,7 +327,7 @@ class DrugLibrary:
 
 _PK_FIELDS = (
     "ka", "clearance", "volume", "lag", "peripheral_volume", "intercompartmental_clearance",
-    "er_duration", "er_ka",
+    "er_duration", "er_ka", "er_lag",
 )  # fmt: skip
 
 
@@ -622,6 +633,7 @@ class _Reader:
             "ka": "1/h", "lag": "h", "bioavailability": "dimensionless", "clearance": "L/h",
             "volume": "L", "peripheral_volume": "L", "intercompartmental_clearance": "L/h",
             "er_duration": "h", "er_ka": "1/h", "er_relative_bioavailability": "dimensionless",
+            "er_zero_order_fraction": "dimensionless", "er_lag": "h",
         }  # fmt: skip
         self.table(tab, where, {"model", *units}, {"model", "ka", "clearance", "volume"})
         if tab["model"] not in PK_MODELS:
@@ -639,7 +651,7 @@ class _Reader:
         f = q["bioavailability"].value if "bioavailability" in q else 1.0
         if not 0 < f <= 1:
             raise self.error(f"{where}.bioavailability", f"must be in (0, 1], got {f}")
-        for key in ("er_ka", "er_relative_bioavailability"):
+        for key in ("er_ka", "er_relative_bioavailability", "er_zero_order_fraction", "er_lag"):
             if key in q and "er_duration" not in q:
                 raise self.error(
                     f"{where}.{key}", f"{key} is for the extended-release form: add er_duration"
@@ -649,6 +661,11 @@ class _Reader:
             raise self.error(
                 f"{where}.er_relative_bioavailability", f"must be in (0, 1], got {f_er}"
             )
+        f0 = q["er_zero_order_fraction"].value if "er_zero_order_fraction" in q else 1.0
+        if not 0 <= f0 <= 1:
+            raise self.error(f"{where}.er_zero_order_fraction", f"must be in [0, 1], got {f0}")
+        if "er_duration" in q and not q["er_duration"].value > 0:
+            raise self.error(f"{where}.er_duration", f"must be > 0 h, got {q['er_duration'].value}")
         return PKParams(
             model=tab["model"],
             ka=q["ka"].value,
@@ -658,6 +675,8 @@ class _Reader:
             absolute_bioavailability=q["bioavailability"].value if "bioavailability" in q else None,
             er_ka=q["er_ka"].value if "er_ka" in q else None,
             er_relative_bioavailability=f_er,
+            er_zero_order_fraction=f0,
+            er_lag=q["er_lag"].value if "er_lag" in q else None,
             clearance=q["clearance"].value,
             volume=q["volume"].value,
             lag=q["lag"].value if "lag" in q else 0.0,
@@ -745,9 +764,12 @@ class _Reader:
         }  # fmt: skip
         self.table(
             tab, where,
-            {"regimen", "analyte", "population", "source", "confidence", "miss", *units},
+            {"regimen", "analyte", "population", "source", "confidence", "miss", "role", *units},
             {"regimen", "source"},
         )  # fmt: skip
+        role = tab.get("role", "prediction")
+        if role not in ("prediction", "consistency"):
+            raise self.error(f"{where}.role", f"{role!r}: expected 'prediction' or 'consistency'")
         if tab["regimen"] not in regimens:
             raise self.error(
                 f"{where}.regimen",
@@ -778,6 +800,7 @@ class _Reader:
             source=tab["source"],
             population=tab.get("population", ""),
             confidence=conf,
+            role=role,
             metrics=metrics,
             miss={k: str(v) for k, v in miss.items()},
         )

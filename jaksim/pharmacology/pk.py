@@ -1,4 +1,4 @@
-"""Closed-form linear PK: 1- and 2-compartment models with first-order absorption.
+"""Closed-form linear PK: 1- and 2-compartment models with first-order and zero-order input.
 
 States are amounts (nmol) in ``(depot, central[, peripheral])``; the plasma (total)
 concentration is ``central / V`` in nM (nmol/L). Because the system is linear,
@@ -38,6 +38,8 @@ __all__ = [
     "nM_to_ng_per_mL",
     "ligand_concentrations",
     "exposure_metrics",
+    "regimen_events",
+    "Modes",
 ]
 
 
@@ -81,9 +83,28 @@ def system_matrix(
     return K
 
 
-def _modes_rows(K: np.ndarray, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (n,) and weights W (len(rows), n) with ``A_r(t) = sum_i W_ri e^{l_i t}``
-    after a unit amount put in the depot (state 0) at t = 0."""
+@dataclass(frozen=True)
+class Modes:
+    """Single-event responses of a linear PK system as sums of exponentials.
+
+    ``lam`` (n,) eigenvalues (1/h); ``depot`` and ``central`` (n_rows, n): weights such that
+    a unit amount put in the depot (resp. the central compartment) at t = 0 leaves
+    ``A_r(t) = sum_i W_ri exp(lam_i t)`` in output row r. Boluses enter the depot, zero-order
+    inputs the central compartment (:class:`~.regimens.DoseEvents`).
+    """
+
+    lam: np.ndarray
+    depot: np.ndarray
+    central: np.ndarray
+
+    def row(self, r: int) -> Modes:
+        """The modes of output row ``r`` alone (weights of shape (1, n))."""
+        return Modes(self.lam, self.depot[r : r + 1], self.central[r : r + 1])
+
+
+def _modes_rows(K: np.ndarray, rows: Sequence[int]) -> Modes:
+    """Modes of ``dA/dt = K A`` read at state rows ``rows``, for inputs into the depot (state
+    0) and the central compartment (state 1)."""
     lam, vec = np.linalg.eig(K)
     gaps = np.abs(lam[:, None] - lam[None, :])[~np.eye(lam.size, dtype=bool)]
     if gaps.min() < 1e-9 * np.abs(lam).max():
@@ -92,27 +113,27 @@ def _modes_rows(K: np.ndarray, rows: Sequence[int]) -> tuple[np.ndarray, np.ndar
             "metabolite elimination rate): the closed form is singular here; change one by a "
             "small amount or simulate the PK species with the ODE solver"
         )
-    coef = np.linalg.solve(vec, np.eye(K.shape[0])[:, 0])  # depot unit vector in eigenbasis
-    return lam.real, (vec[list(rows), :] * coef).real
+    # unit vectors of the two input states in the eigenbasis, one column each
+    coef = np.linalg.solve(vec, np.eye(K.shape[0])[:, :2])
+    sel = vec[list(rows), :]
+    return Modes(lam.real, (sel * coef[:, 0]).real, (sel * coef[:, 1]).real)
 
 
-def _modes(pk: PKParams, release: str = "immediate") -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (n,) and the central-row weights W (n,) of the parent alone."""
-    lam, w = _modes_rows(system_matrix(pk, release), [1])
-    return lam, w[0]
+def _modes(pk: PKParams, release: str = "immediate") -> Modes:
+    """Modes of the parent alone, read at the central compartment (one row)."""
+    return _modes_rows(system_matrix(pk, release), [1])
 
 
-def _superpose(t: np.ndarray, ev: DoseEvents, lam: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Amount (nmol) at times ``t`` (h) from all events: shape (n_t,) for weights ``w`` (n,),
-    (n_rows, n_t) for weights (n_rows, n)."""
-    if w.ndim == 2:
-        return np.stack([_superpose(t, ev, lam, row) for row in w])
+def _superpose(t: np.ndarray, ev: DoseEvents, modes: Modes) -> np.ndarray:
+    """Amounts (nmol), shape (n_rows, n_t), at times ``t`` (h) from all events: boluses into
+    the depot, zero-order inputs into the central compartment."""
     t = np.asarray(t, dtype=float)[:, None, None]
-    out = np.zeros(t.shape[0])
+    lam = modes.lam
+    out = np.zeros((modes.depot.shape[0], t.shape[0]))
     if ev.bolus_times.size:
         dt = t - ev.bolus_times[None, :, None]
-        resp = np.where(dt >= 0, w * np.exp(lam * np.maximum(dt, 0.0)), 0.0)
-        out += (resp * ev.bolus_amounts[None, :, None]).sum(axis=(1, 2))
+        e = np.where(dt >= 0, np.exp(lam * np.maximum(dt, 0.0)), 0.0)  # (n_t, n_ev, n)
+        out += np.einsum("tem,e,rm->rt", e, ev.bolus_amounts, modes.depot)
     if ev.infusion_starts.size:
         # integral_{t0}^{u} e^{l (t - s)} ds = (e^{l (t - t0)} - e^{l (t - u)}) / l, u = min(t, t1)
         t0 = ev.infusion_starts[None, :, None]
@@ -120,19 +141,22 @@ def _superpose(t: np.ndarray, ev: DoseEvents, lam: np.ndarray, w: np.ndarray) ->
         active = t > t0
         u = np.where(active, u, t0)
         integral = (np.exp(lam * (t - t0).clip(0)) - np.exp(lam * (t - u).clip(0))) / lam
-        resp = np.where(active, w * integral, 0.0)
-        out += (resp * ev.infusion_rates[None, :, None]).sum(axis=(1, 2))
+        integral = np.where(active, integral, 0.0)
+        out += np.einsum("tem,e,rm->rt", integral, ev.infusion_rates, modes.central)
     return out
 
 
-def _events(drug: Drug, regimen: Regimen, days: float) -> DoseEvents:
+def regimen_events(drug: Drug, regimen: Regimen, days: float) -> DoseEvents:
+    """Input events (h, nmol) of ``regimen`` for ``drug`` over ``days`` days: the one place
+    that turns a drug's F, lag and release form into doses (closed form and ODE species)."""
     pk = _require_pk(drug)
     return dose_events(
         regimen,
         nmol_per_mg=1e6 / drug.molecular_weight,
         bioavailability=pk.dose_fraction(regimen.release),
-        lag=pk.lag,
+        lag=pk.absorption_lag(regimen.release),
         er_duration=pk.er_duration,
+        zero_order_fraction=pk.er_zero_order_fraction,
         days=days,
     )
 
@@ -155,9 +179,9 @@ def concentration(drug: Drug, regimen: Regimen, t: np.ndarray, *, days: float | 
     """
     t = np.atleast_1d(np.asarray(t, dtype=float))
     pk = _require_pk(drug)
-    lam, w = _modes(pk, regimen.release)
+    modes = _modes(pk, regimen.release)
     n_days = days if days is not None else (t.max() + 1e-9) / 24.0
-    return _superpose(t, _events(drug, regimen, n_days), lam, w) / pk.volume
+    return _superpose(t, regimen_events(drug, regimen, n_days), modes)[0] / pk.volume
 
 
 @dataclass(frozen=True)
@@ -183,34 +207,34 @@ def steady_state(
     ``cavg`` is the trapezoid average over a fine grid of the interval.
     """
     pk = _require_pk(drug)
-    lam, w = _modes(pk, regimen.release)
+    modes = _modes(pk, regimen.release)
     tau = regimen.interval
-    n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(lam).min() * tau))) + 1
+    n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(modes.lam).min() * tau))) + 1
     offset = n_past * tau
-    events = _events(drug, regimen, (n_past + 1) * tau / 24.0)
+    events = regimen_events(drug, regimen, (n_past + 1) * tau / 24.0)
     grid = np.linspace(0.0, tau, 4801)
-    c_grid = _superpose(grid + offset, events, lam, w) / pk.volume
+    c_grid = _superpose(grid + offset, events, modes)[0] / pk.volume
     t_out = grid if t is None else np.mod(np.asarray(t, dtype=float), tau)
-    c_out = c_grid if t is None else _superpose(t_out + offset, events, lam, w) / pk.volume
+    c_out = c_grid if t is None else _superpose(t_out + offset, events, modes)[0] / pk.volume
     cavg = float(np.trapezoid(c_grid, grid) / tau)
     return SteadyState(t_out, c_out, float(c_grid.max()), float(c_grid.min()), cavg)
 
 
 def accumulation_ratio(pk: PKParams, interval: float, release: str = "immediate") -> float:
     """``1 / (1 - exp(-k tau))`` for the terminal (slowest) rate constant k (1/h)."""
-    lam, _ = _modes(pk, release)
+    lam = _modes(pk, release).lam
     return float(1.0 / (1.0 - np.exp(-np.abs(lam).min() * interval)))
 
 
 def _ligand_system(drug: Drug, release: str):
-    """Eigenvalues, weights (rows: parent central, each metabolite) and volumes (L)."""
+    """Modes (rows: parent central, each metabolite) and the rows' volumes (L)."""
     pk = _require_pk(drug)
     mets = list(drug.metabolites.values())
     K = system_matrix(pk, release, mets)
     n_p = K.shape[0] - len(mets)
-    lam, w = _modes_rows(K, [1, *range(n_p, K.shape[0])])
+    modes = _modes_rows(K, [1, *range(n_p, K.shape[0])])
     volumes = np.array([pk.volume] + [m.pk.volume for m in mets])
-    return lam, w, volumes
+    return modes, volumes
 
 
 def ligand_concentrations(
@@ -249,16 +273,16 @@ def ligand_concentrations(
         ``{drug.id: c_parent, metabolite_id: c_m, ...}``, arrays of shape (n_t,) in nM.
     """
     t = np.atleast_1d(np.asarray(t, dtype=float))
-    lam, w, volumes = _ligand_system(drug, regimen.release)
+    modes, volumes = _ligand_system(drug, regimen.release)
     if steady_state:
         tau = regimen.interval
-        n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(lam).min() * tau))) + 1
+        n_past = int(np.ceil(np.log(1.0 / tol) / (np.abs(modes.lam).min() * tau))) + 1
         offset = n_past * tau
-        events = _events(drug, regimen, (n_past + 1) * tau / 24.0)
-        amounts = _superpose(np.mod(t, tau) + offset, events, lam, w)
+        events = regimen_events(drug, regimen, (n_past + 1) * tau / 24.0)
+        amounts = _superpose(np.mod(t, tau) + offset, events, modes)
     else:
         n_days = days if days is not None else (t.max() + 1e-9) / 24.0
-        amounts = _superpose(t, _events(drug, regimen, n_days), lam, w)
+        amounts = _superpose(t, regimen_events(drug, regimen, n_days), modes)
     conc = amounts / volumes[:, None]
     return dict(zip([drug.id, *drug.metabolites], conc, strict=True))
 
@@ -280,14 +304,17 @@ def exposure_metrics(drug: Drug, regimen: Regimen, *, n_grid: int = 4801) -> dic
     grid_ss[-1] = tau * (1 - 1e-12)  # mod tau would fold t = tau onto 0
     ss = ligand_concentrations(drug, regimen, grid_ss, steady_state=True)
     first = ligand_concentrations(drug, regimen, grid, days=tau / 24.0)
-    lam, w, _ = _ligand_system(drug, regimen.release)
+    modes, _ = _ligand_system(drug, regimen.release)
+    lam = modes.lam
     mw = {drug.id: drug.molecular_weight} | {
         m: met.molecular_weight for m, met in drug.metabolites.items()
     }
     out = {}
     for row, (name, c) in enumerate(ss.items()):
         ng = nM_to_ng_per_mL(c, mw[name])
-        present = np.abs(w[row]) > 1e-12 * np.abs(w[row]).max()
+        # a mode is present in an analyte if either input route excites it there
+        w = np.abs(modes.depot[row]) + np.abs(modes.central[row])
+        present = w > 1e-12 * w.max()
         auc = float(np.trapezoid(ng, grid))
         out[name] = {
             "cmax": float(ng.max()),

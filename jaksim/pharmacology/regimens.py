@@ -2,8 +2,10 @@
 
 A :class:`Regimen` is plain data (mg, h). :func:`dose_events` turns it into input events for a
 PK model: an immediate-release dose is a bolus into the absorption depot at ``t_dose + lag``;
-an extended-release dose is a zero-order input into the depot at rate ``F*dose/T_er`` from
-``t_dose + lag`` to ``t_dose + lag + T_er``. The same events drive the closed-form PK
+an extended-release dose is split (the mixed absorption of the upadacitinib popPK, Kluender
+2019): a fraction ``f0`` enters the *central* compartment at rate ``f0*F*dose/T_er`` from
+``t_dose + lag`` to ``t_dose + lag + T_er``, and ``(1 - f0)*F*dose`` is a bolus into the depot
+at ``t_dose + lag``, absorbed first-order. The same events drive the closed-form PK
 (:mod:`jaksim.pharmacology.pk`) and the PK species inside a model (:mod:`.apply`), so the two
 agree by construction of their inputs.
 """
@@ -30,7 +32,8 @@ class Regimen:
     interval : float
         Dosing interval tau, h (24 = QD, 12 = BID).
     release : {"immediate", "extended"}
-        Extended release is a zero-order input over the drug's ``pk.er_duration``.
+        Extended release: the drug's mixed zero-/first-order ER input (``pk.er_duration``,
+        ``pk.er_zero_order_fraction``, ``pk.er_ka``, ``pk.er_lag``).
     source : str
         Label / trial the regimen comes from.
     """
@@ -51,9 +54,9 @@ class Regimen:
 class DoseEvents:
     """Absorbed-input events (h, nmol) implied by a regimen for one drug.
 
-    ``bolus_times``/``bolus_amounts`` for immediate release (amount entering the depot);
-    ``infusion_starts``/``infusion_stops``/``infusion_rates`` (nmol/h) for zero-order input.
-    Amounts already include the bioavailability F.
+    ``bolus_times``/``bolus_amounts``: amounts put in the absorption depot;
+    ``infusion_starts``/``infusion_stops``/``infusion_rates`` (nmol/h): zero-order input into
+    the central compartment. Amounts already include the bioavailability F.
     """
 
     bolus_times: np.ndarray
@@ -71,6 +74,7 @@ def dose_events(
     lag: float,
     er_duration: float | None,
     days: float,
+    zero_order_fraction: float = 1.0,
 ) -> DoseEvents:
     """Input events of ``regimen`` over ``days`` days (doses at 0, tau, 2 tau, ...).
 
@@ -79,14 +83,27 @@ def dose_events(
     nmol_per_mg : float
         1e6 / molecular weight (g/mol).
     bioavailability, lag, er_duration : float
-        F (fraction), absorption lag (h), zero-order release time (h) for extended release.
+        F (fraction) of the regimen's release form, absorption lag (h) of that form,
+        zero-order input time (h) for extended release.
+    zero_order_fraction : float
+        Extended release: fraction of each dose given as the zero-order input into the central
+        compartment; the rest is a bolus into the depot.
     """
     times = regimen.dose_times(days) + lag
     amount = regimen.dose * nmol_per_mg * bioavailability
     empty = np.empty(0)
-    if regimen.release == "extended":
-        if not er_duration or er_duration <= 0:
-            raise ValueError(f"regimen {regimen.name!r} is extended release: er_duration > 0")
-        rates = np.full(times.size, amount / er_duration)
-        return DoseEvents(empty, empty, times, times + er_duration, rates)
-    return DoseEvents(times, np.full(times.size, amount), empty, empty, empty)
+    if regimen.release != "extended":
+        return DoseEvents(times, np.full(times.size, amount), empty, empty, empty)
+    if not er_duration or er_duration <= 0:
+        raise ValueError(f"regimen {regimen.name!r} is extended release: er_duration > 0")
+    f0 = float(zero_order_fraction)
+    # a zero share leaves no events of that kind, so consumers see one input route only
+    bolus = times if f0 < 1.0 else empty
+    starts = times if f0 > 0.0 else empty
+    return DoseEvents(
+        bolus,
+        np.full(bolus.size, (1.0 - f0) * amount),
+        starts,
+        starts + er_duration,
+        np.full(starts.size, f0 * amount / er_duration),
+    )

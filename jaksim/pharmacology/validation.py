@@ -28,8 +28,8 @@ from .apply import DEFAULT_EXCHANGE
 from .library import DrugLibrary, load_library
 from .panel import daily_table, ic50_table, run_panel
 
-__all__ = ["Check", "CHECKS", "run_validation", "pk_rows", "within", "VALIDATION_PATHWAYS",
-           "VALIDATION_DRUGS"]  # fmt: skip
+__all__ = ["Check", "CHECKS", "run_validation", "pk_rows", "pk_table_markdown", "within",
+           "VALIDATION_PATHWAYS", "VALIDATION_DRUGS"]  # fmt: skip
 
 VALIDATION_PATHWAYS = ("il6", "il7", "epo", "tpo", "gmcsf", "il4_type2", "il13_type2",
                        "il4_type1", "il22", "il12", "il23")  # fmt: skip
@@ -311,12 +311,49 @@ def pk_rows(library: DrugLibrary) -> list[dict]:
                     "model": f"{x:.4g} {q.units}",
                     "published": pub + " within 20 %",
                     "passed": within(x, q.value, q.range, metric),
-                    "role": "prediction",
+                    "role": ref.role,
                     "source": ref.source,
                     "inputs": "PK parameters of drugs." + d.id + ".pk (popPK; never these values)",
                     "known_miss": ref.miss.get(metric, ""),
                 })  # fmt: skip
     return rows
+
+
+#: Markers around the generated PK table in docs/pharmacology.md (a test keeps it current).
+PK_TABLE_BEGIN = "<!-- pk-table:begin (python -m jaksim.pharmacology.validation) -->"
+PK_TABLE_END = "<!-- pk-table:end -->"
+_METRIC_LABEL = {"cmax": "Cmax (ng/mL)", "cmin": "Cmin (ng/mL)", "auc_tau": "AUCtau (ng*h/mL)",
+                 "half_life": "t1/2 (h)", "tmax": "Tmax (h)", "accumulation": "accumulation",
+                 "auc_ratio": "AUC ratio to parent"}  # fmt: skip
+
+
+def pk_table_markdown(library: DrugLibrary | None = None) -> str:
+    """The PK-against-published table of docs/pharmacology.md, generated from the library:
+    one line per ``pk_reference`` metric with model value, published value (range),
+    confidence, role and result (``pass`` / ``**miss**``; diagnoses are in drugs.toml)."""
+    from .pk import exposure_metrics
+
+    lib = library or load_library()
+    lines = [
+        PK_TABLE_BEGIN,
+        "| analyte, regimen (population) | metric | model | published (range) | confidence "
+        "| role | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in lib.drugs.values():
+        for ref in d.pk_reference:
+            metrics = exposure_metrics(d, d.regimen(ref.regimen))[ref.analyte]
+            for metric, q in ref.metrics.items():
+                x = metrics[metric]
+                rng = f" ({q.range[0]:.3g}-{q.range[1]:.3g})" if q.range else ""
+                ok = within(x, q.value, q.range, metric)
+                lines.append(
+                    f"| {ref.analyte} {ref.regimen} ({ref.population}) | {_METRIC_LABEL[metric]} "
+                    f"| {x:.3g} | {q.value:.3g}{rng} | {ref.confidence} | {ref.role} "
+                    f"| {'pass' if ok else '**miss**'} |"
+                )
+    lines.append(PK_TABLE_END)
+    return "\n".join(lines)
 
 
 def compute_results(
@@ -359,3 +396,15 @@ def run_validation(
     if pk:
         rows += pk_rows(res.library)
     return pd.DataFrame(rows)
+
+
+if __name__ == "__main__":  # regenerate the PK table of docs/pharmacology.md in place
+    import sys
+    from pathlib import Path
+
+    doc = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/pharmacology.md")
+    text = doc.read_text()
+    head, rest = text.split(PK_TABLE_BEGIN, 1)
+    tail = rest.split(PK_TABLE_END, 1)[1]
+    doc.write_text(head + pk_table_markdown() + tail)
+    print(f"updated the PK table in {doc}")
