@@ -198,3 +198,24 @@ def test_exposure_metrics_against_closed_forms():
     ka, tau = d.pk.ka, reg.interval
     first = 1 - (ka * np.exp(-k * tau) - k * np.exp(-ka * tau)) / (ka - k)
     assert m["accumulation"] == pytest.approx(1 / first, rel=1e-4)
+
+
+def test_abrocitinib_active_metabolites_carry_the_labelled_share_of_activity():
+    """Two metabolites at once (M1, M2): each molar AUC ratio is CL_parent / CL_m (exact for
+    linear formation from the parent's elimination), and the potency-adjusted unbound exposure
+    splits parent : M1 : M2 as the label's ~60 : 10 : 30 from which the potencies were derived
+    (a check of the wiring through ``parent_equivalent``, not a prediction)."""
+    from jaksim.pharmacology.assays import parent_equivalent
+    from jaksim.pharmacology.pk import ligand_concentrations
+
+    d = LIB.get("abrocitinib")
+    reg = d.regimen("200 mg QD")
+    t = np.linspace(0.0, 24.0, 4801)
+    c = ligand_concentrations(d, reg, t, steady_state=True)
+    auc = {k: np.trapezoid(v, t) for k, v in c.items()}  # nM*h, molar
+    for mid, met in d.metabolites.items():
+        assert auc[mid] / auc[d.id] == pytest.approx(d.pk.clearance / met.pk.clearance, rel=1e-3)
+    total = np.trapezoid(parent_equivalent(d, c), t)
+    share = {k: np.trapezoid(parent_equivalent(d, {d.id: c[d.id] * (k == d.id)} | {
+        m: c[m] * (k == m) for m in d.metabolites}), t) / total for k in c}  # fmt: skip
+    assert share == pytest.approx({"abrocitinib": 0.6, "M1": 0.1, "M2": 0.3}, abs=0.01)
