@@ -14,8 +14,8 @@ Examples
 >>> from jaksim.pharmacology.library import load_library
 >>> drug = load_library().get("baricitinib")
 >>> ss = steady_state(drug, drug.regimen("4 mg QD"))
->>> round(ss.cavg, 1)  # F*Dose/(CL*tau) = 0.79*4 mg/(8.9 L/h*24 h) in nM
-39.8
+>>> round(ss.cavg, 1)  # Dose/(CL/F * tau) = 4 mg/(9.7 L/h * 24 h) in nM (apparent CL/F)
+46.3
 """
 
 from __future__ import annotations
